@@ -1,0 +1,58 @@
+// Customer state as structure-of-arrays: one column per field, indexed by customer. Trait
+// columns are allocated only when the behaviour model uses them. Two views are kept apart:
+// the truth (latent traits, time of leaving) and the firm's view (what a firm can observe).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/lifecycle.hpp"
+
+namespace retsim {
+
+struct Population {
+    // Identity.
+    std::vector<std::uint64_t> key;  ///< stable random-number identity (sim/random.hpp)
+
+    // Truth: known to the simulator only.
+    std::vector<float> lambda_per_day;  ///< purchase rate while alive (BG/NBD, Pareto/NBD)
+    std::vector<float> dropout_p;       ///< P(leave after a repeat purchase) (BG/NBD)
+    std::vector<float> churn_theta;     ///< P(cancel at a renewal) (sBG)
+    std::vector<float> spend_rate;      ///< Gamma-Gamma nu, per cent: mean spend = p / nu cents
+    std::vector<float> death_day;       ///< day the customer left for good; +inf while alive
+    std::vector<float> next_event_day;  ///< next purchase or renewal; +inf when none
+
+    // Firm's view.
+    std::vector<float> birth_day;               ///< first purchase (acquisition)
+    std::vector<float> last_purchase_day;       ///< most recent purchase
+    std::vector<std::uint32_t> repeat_purchases;///< purchases after the first
+    std::vector<std::int64_t> spend_cents;      ///< total spend, first purchase included
+    std::vector<Stage> stage;                   ///< lifecycle stage at the last step
+    std::vector<float> stage_since_day;         ///< when the current stage began
+
+    [[nodiscard]] std::size_t size() const { return key.size(); }
+
+    /// Allocates the model-independent columns for n customers.
+    void resize_common(std::size_t n) {
+        key.resize(n);
+        death_day.resize(n);
+        next_event_day.resize(n);
+        birth_day.resize(n);
+        last_purchase_day.resize(n);
+        repeat_purchases.resize(n);
+        spend_cents.resize(n);
+        stage.resize(n);
+        stage_since_day.resize(n);
+    }
+
+    /// Bytes of state per customer over all allocated columns.
+    [[nodiscard]] std::size_t bytes_per_customer() const {
+        const auto col = [](const auto& v) { return v.empty() ? 0 : sizeof(v[0]); };
+        return col(key) + col(lambda_per_day) + col(dropout_p) + col(churn_theta) +
+               col(spend_rate) + col(death_day) + col(next_event_day) + col(birth_day) +
+               col(last_purchase_day) + col(repeat_purchases) + col(spend_cents) + col(stage) +
+               col(stage_since_day);
+    }
+};
+
+}  // namespace retsim

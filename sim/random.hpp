@@ -1,0 +1,84 @@
+// Counter-based random numbers (Random123 Philox4x64-10). A draw is a pure function of
+// (seed, replicate, subject, stream, event, index): it never depends on which thread made
+// it or in which order, so results are identical for any thread count, and two scenarios
+// with the same seed see the same draws for the same customers (common random numbers).
+#pragma once
+
+#include <Random123/philox.h>
+
+#include <cmath>
+#include <cstdint>
+
+namespace retsim {
+
+/// Identity of a run's random numbers: replicates change `replicate`, never the seed.
+struct RandomKey {
+    std::uint64_t seed = 1;
+    std::uint64_t replicate = 0;
+};
+
+/// Fixed stream numbers. Never renumber: adding a stream must not shift the others' draws.
+enum class Stream : std::uint32_t {
+    Traits = 1,    ///< a customer's latent traits, drawn once at birth
+    Purchase = 2,  ///< per purchase or renewal event: spend, dropout, time to next event
+    Birth = 3,     ///< birth time of a customer within its arrival step or history window
+    Arrivals = 4,  ///< number of customers a channel acquires in a step
+};
+
+/// Stable customer identity for random keys. Initial customers are 0..N-1; an acquired
+/// customer is named by (channel, step, k-th arrival of that step), so changing the spend of
+/// one channel never renames the customers of another or of the initial base.
+[[nodiscard]] constexpr std::uint64_t initial_customer_key(std::uint64_t index) { return index; }
+[[nodiscard]] constexpr std::uint64_t arrival_customer_key(std::uint64_t channel, std::uint64_t step,
+                                                           std::uint64_t k) {
+    return (std::uint64_t{1} << 63) | (channel << 44) | (step << 24) | k;
+}
+inline constexpr std::uint64_t kMaxArrivalsPerStep = std::uint64_t{1} << 24;
+inline constexpr std::uint64_t kMaxSteps = std::uint64_t{1} << 20;
+inline constexpr std::uint64_t kMaxChannels = std::uint64_t{1} << 19;
+
+/// The random numbers of one event of one subject: an unbounded sequence of 64-bit words,
+/// generated four at a time. Cheap to construct; not shared between threads.
+class Draws {
+public:
+    Draws(const RandomKey& key, std::uint64_t subject, Stream stream, std::uint64_t event)
+        : ctr_{{subject, std::uint64_t(stream) << 32, event, 0}}, key_{{key.seed, key.replicate}} {}
+
+    /// Next 64 random bits.
+    std::uint64_t bits() {
+        if (used_ == 4) refill();
+        return out_.v[used_++];
+    }
+    /// Uniform on the open interval (0, 1), 53-bit resolution.
+    double uniform() { return (double(bits() >> 11) + 0.5) * 0x1.0p-53; }
+    /// Standard exponential, -log(U).
+    double exponential() { return -std::log(uniform()); }
+    /// Standard normal by the Box-Muller transform; the second variate of a pair is kept.
+    double normal() {
+        if (has_spare_) {
+            has_spare_ = false;
+            return spare_;
+        }
+        const double radius = std::sqrt(-2.0 * std::log(uniform()));
+        const double angle = 0x1.921fb54442d18p+2 * uniform();  // 2*pi
+        spare_ = radius * std::sin(angle);
+        has_spare_ = true;
+        return radius * std::cos(angle);
+    }
+
+private:
+    void refill() {
+        out_ = r123::Philox4x64()(ctr_, key_);
+        ctr_.v[3] += 1;
+        used_ = 0;
+    }
+
+    r123::Philox4x64::ctr_type ctr_;
+    r123::Philox4x64::key_type key_;
+    r123::Philox4x64::ctr_type out_{};
+    int used_ = 4;
+    bool has_spare_ = false;
+    double spare_ = 0.0;
+};
+
+}  // namespace retsim
