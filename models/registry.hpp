@@ -16,7 +16,7 @@ struct ModelEntry {
     std::string name;     ///< value of population.model
     std::string summary;  ///< one line for --help and docs
     /// Reads [population.<name>] and [population.spend] from the population table and builds
-    /// the model. Problems go to the reader; returns nullptr when any was found.
+    /// the model. Problems go to the reader; the model is only used when there were none.
     std::shared_ptr<const Behaviour> (*build)(TableReader& population);
 };
 

@@ -1,0 +1,92 @@
+// Pareto/NBD purchasing in continuous time (equations in paretonbd.hpp).
+#include "models/paretonbd.hpp"
+
+#include "models/purchase_events.hpp"
+#include "models/samplers.hpp"
+
+namespace retsim {
+namespace {
+
+class ParetoNbd final : public Behaviour {
+public:
+    ParetoNbd(const ParetoNbdParams& p, const SpendModel& spend) : p_(p), spend_(spend) {}
+
+    std::string name() const override { return "paretonbd"; }
+    std::vector<std::pair<std::string, double>> parameters() const override {
+        std::vector<std::pair<std::string, double>> out = {{"paretonbd.r", p_.r},
+                                                            {"paretonbd.alpha_weeks", p_.alpha_weeks},
+                                                            {"paretonbd.s", p_.s},
+                                                            {"paretonbd.beta_weeks", p_.beta_weeks}};
+        spend_.append_parameters(out);
+        return out;
+    }
+    double mean_interpurchase_days() const override { return 7.0 * p_.alpha_weeks / p_.r; }
+    bool churn_observed() const override { return false; }
+
+    void allocate(Population& pop, std::size_t n) const override {
+        pop.lambda_per_day.resize(n);
+        spend_.allocate(pop, n);
+    }
+
+    void start(Population& pop, std::size_t begin, std::size_t end, const RandomKey& rk,
+               PurchaseSink& sink) const override {
+        const double rate_scale = 1.0 / (7.0 * p_.alpha_weeks);
+        const double death_scale = 1.0 / (7.0 * p_.beta_weeks);
+        for (std::size_t i = begin; i < end; ++i) {
+            Draws traits(rk, pop.key[i], Stream::Traits, 0);
+            const double lambda = gamma_variate(traits, p_.r) * rate_scale;
+            const double mu = gamma_variate(traits, p_.s) * death_scale;
+            pop.lambda_per_day[i] = float(lambda);
+            spend_.draw_trait(traits, pop, i);
+
+            Draws e(rk, pop.key[i], Stream::Purchase, 0);
+            record_first_purchase(pop, i, spend_, e, sink);
+            const double birth = pop.birth_day[i];
+            pop.death_day[i] = float(birth + traits.exponential() / mu);
+            const double next = birth + e.exponential() / lambda;
+            pop.next_event_day[i] = next < double(pop.death_day[i]) ? float(next) : kNever;
+        }
+    }
+
+    void advance(Population& pop, std::size_t begin, std::size_t end, double until_day,
+                 const RandomKey& rk, PurchaseSink& sink) const override {
+        for (std::size_t i = begin; i < end; ++i) {
+            double t = pop.next_event_day[i];
+            if (!(t < until_day)) continue;
+            const double lambda = pop.lambda_per_day[i];
+            const double death = pop.death_day[i];
+            do {
+                const std::uint32_t n = ++pop.repeat_purchases[i];
+                Draws e(rk, pop.key[i], Stream::Purchase, n);
+                record_repeat_purchase(pop, i, t, spend_, e, sink);
+                t += e.exponential() / lambda;
+                if (!(t < death)) t = kNever;
+            } while (t < until_day);
+            pop.next_event_day[i] = float(t);
+        }
+    }
+
+private:
+    ParetoNbdParams p_;
+    SpendModel spend_;
+};
+
+}  // namespace
+
+std::shared_ptr<const Behaviour> make_paretonbd(const ParetoNbdParams& params, const SpendModel& spend) {
+    return std::make_shared<ParetoNbd>(params, spend);
+}
+
+std::shared_ptr<const Behaviour> build_paretonbd(TableReader& population) {
+    ParetoNbdParams p;
+    TableReader t = population.table("paretonbd");
+    t.number("r", p.r, Range::positive());
+    t.number("alpha_weeks", p.alpha_weeks, Range::positive());
+    t.number("s", p.s, Range::positive());
+    t.number("beta_weeks", p.beta_weeks, Range::positive());
+    t.finish();
+    TableReader s = population.table("spend");
+    return make_paretonbd(p, SpendModel::read(s));
+}
+
+}  // namespace retsim
