@@ -1,0 +1,105 @@
+// Summary table (see summary_table.hpp).
+#include "sim/app/summary_table.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace retsim {
+namespace {
+
+std::string group_thousands(std::string digits) {
+    std::string out;
+    const std::size_t n = digits.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i > 0 && (n - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+std::string pad_left(const std::string& s, std::size_t width) {
+    return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
+}
+
+std::string pad_right(const std::string& s, std::size_t width) {
+    return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
+}
+
+}  // namespace
+
+std::string format_count(std::int64_t n) {
+    const std::string digits = std::to_string(n < 0 ? -n : n);
+    return (n < 0 ? "-" : "") + group_thousands(digits);
+}
+
+std::string format_money(double cents) {
+    if (!std::isfinite(cents)) return "n/a";
+    const long long total = std::llround(cents);
+    const long long abs_total = total < 0 ? -total : total;
+    char frac[4];
+    std::snprintf(frac, sizeof frac, "%02lld", abs_total % 100);
+    return (total < 0 ? "-" : "") + group_thousands(std::to_string(abs_total / 100)) + "." + frac;
+}
+
+std::string format_summary(const Scenario& sc, const RunResult& r) {
+    const Summary& s = r.summary;
+    std::ostringstream out;
+    out << "retsim run: " << sc.source_name << ", seed " << sc.run.seed << ", replicate " << sc.run.replicate
+        << ", model " << sc.population.model << "\n";
+    out << "  horizon " << sc.run.horizon_days << " days in " << r.steps << " steps of " << r.step_days
+        << " days\n";
+    out << "  customers " << format_count(s.customers) << " (" << format_count(s.initial_customers)
+        << " initial + " << format_count(s.acquired_customers) << " acquired), "
+        << format_count(s.alive_at_end) << " still alive at the end (truth)\n\n";
+
+    // Stage (firm's view) against truth at the last step.
+    const std::size_t last = r.steps - 1;
+    out << "  " << pad_right("stage at end", 14) << pad_left("alive", 14) << pad_left("gone", 14)
+        << pad_left("total", 14) << "\n";
+    for (std::size_t k = 0; k < kStageCount; ++k) {
+        const std::int64_t alive = r.series.stage_by_truth[(last * kStageCount + k) * kTruthCount];
+        const std::int64_t gone = r.series.stage_by_truth[(last * kStageCount + k) * kTruthCount + 1];
+        out << "  " << pad_right(std::string(kStageNames[k]), 14) << pad_left(format_count(alive), 14)
+            << pad_left(format_count(gone), 14) << pad_left(format_count(alive + gone), 14) << "\n";
+    }
+
+    out << "\n  money (currency units)\n";
+    const auto line = [&](const char* label, double cents) {
+        out << "  " << pad_right(label, 26) << pad_left(format_money(cents), 20) << "\n";
+    };
+    out << "  " << pad_right("purchases", 26) << pad_left(format_count(s.purchases), 20) << "\n";
+    line("revenue", double(s.revenue_cents));
+    line("mean spend per purchase", s.mean_spend_cents);
+    line("margin", double(s.margin_cents));
+    line("acquisition spend", double(s.acquisition_cost_cents));
+    line("fixed costs", double(s.fixed_cost_cents));
+    line("profit", double(s.profit_cents));
+    line("discounted profit", s.discounted_profit_cents);
+    if (s.acquired_customers > 0) line("cost per acquired customer", s.cac_cents);
+
+    if (!r.channels.name.empty()) {
+        out << "\n  " << pad_right("channel", 16) << pad_left("spend", 16) << pad_left("acquired", 12)
+            << pad_left("CAC", 12) << pad_left("ROI", 10) << "\n";
+        for (std::size_t c = 0; c < r.channels.name.size(); ++c) {
+            char roi[32];
+            if (std::isfinite(r.channels.roi[c])) {
+                std::snprintf(roi, sizeof roi, "%.1f%%", 100.0 * r.channels.roi[c]);
+            } else {
+                std::snprintf(roi, sizeof roi, "n/a");
+            }
+            out << "  " << pad_right(r.channels.name[c], 16) << pad_left(format_money(double(r.channels.spend_cents[c])), 16)
+                << pad_left(format_count(r.channels.acquired[c]), 12)
+                << pad_left(format_money(r.channels.cac_cents[c]), 12) << pad_left(roi, 10) << "\n";
+        }
+    }
+
+    char perf[160];
+    std::snprintf(perf, sizeof perf, "\n  %.4g customer-days in %.3f s on %d threads: %.3g customer-days/s, %zu bytes per customer\n",
+                  s.customer_days, s.wall_seconds, s.threads,
+                  s.wall_seconds > 0 ? s.customer_days / s.wall_seconds : 0.0, s.bytes_per_customer);
+    out << perf;
+    return out.str();
+}
+
+}  // namespace retsim
