@@ -1,0 +1,408 @@
+// Reading a scenario: TOML text plus --set overrides, checked into the typed Scenario. Every
+// problem in every table is collected first and reported together in one BadInput.
+#include "sim/scenario.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <tuple>
+
+#include <toml++/toml.h>
+
+#include "models/registry.hpp"
+#include "sim/problems.hpp"
+#include "sim/table_reader.hpp"
+
+namespace retsim {
+
+namespace {
+
+constexpr double kMaxDays = 36'500.0;             // a hundred years
+constexpr double kMaxSteps = 1'000'000.0;         // horizon_days / step_days
+constexpr std::uint64_t kMaxCustomers = std::uint64_t{1} << 32;
+constexpr std::size_t kMaxChannels = std::size_t{1} << 19;
+constexpr std::int64_t kMaxCents = std::int64_t{1} << 53;  // exact in a double
+
+std::string format_number(double v) {
+    char buffer[64];
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, v);
+    return std::string(buffer, result.ptr);
+}
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+// True when `read` added no problem: the value it read (or its default) can be trusted.
+template <class Read>
+bool clean(Problems& problems, Read&& read) {
+    const std::size_t before = problems.size();
+    read();
+    return problems.size() == before;
+}
+
+std::string_view trim(std::string_view s) {
+    const auto first = s.find_first_not_of(" \t");
+    if (first == std::string_view::npos) return {};
+    const auto last = s.find_last_not_of(" \t");
+    return s.substr(first, last - first + 1);
+}
+
+// `s` as a TOML basic string literal.
+std::string toml_string_literal(std::string_view s) {
+    std::string out = "\"";
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20 || u == 0x7f) {
+            char escape[8];
+            std::snprintf(escape, sizeof escape, "\\u%04x", static_cast<unsigned>(u));
+            out += escape;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+std::optional<toml::table> parse_snippet(const std::string& snippet, const std::string& source) {
+    try {
+        return toml::parse(snippet, source);
+    } catch (const toml::parse_error&) {
+        return std::nullopt;
+    }
+}
+
+// Sets one "dotted.key=value" override in `root`. The value keeps the source path
+// "--set <override>", so any problem found later with it names the override.
+void apply_override(toml::table& root, const std::string& override_text, Problems& problems) {
+    const std::string source = "--set " + override_text;
+    const auto equals = override_text.find('=');
+    const std::string_view whole(override_text);
+    const std::string_view key = trim(whole.substr(0, std::min(equals, whole.size())));
+    std::vector<std::string> segments;
+    for (std::size_t start = 0; start <= key.size();) {
+        const std::size_t dot = std::min(key.find('.', start), key.size());
+        segments.emplace_back(trim(key.substr(start, dot - start)));
+        start = dot + 1;
+    }
+    const bool key_ok = !key.empty() &&
+        std::none_of(segments.begin(), segments.end(), [](const std::string& s) { return s.empty(); });
+    if (equals == std::string::npos || !key_ok) {
+        Problem p;
+        p.file = "--set";
+        p.message = "expected KEY=VALUE with a dotted key such as run.seed=7, got " +
+                    in_quotes(override_text);
+        problems.add(std::move(p));
+        return;
+    }
+
+    // The value in TOML syntax; anything that does not parse as one TOML value is a string.
+    const std::string_view value = trim(whole.substr(equals + 1));
+    std::optional<toml::table> parsed = parse_snippet("v = " + std::string(value), source);
+    if (!parsed || parsed->size() != 1 || !parsed->contains("v")) {
+        parsed = parse_snippet("v = " + toml_string_literal(value), source);
+    }
+    toml::node* node = parsed ? parsed->get("v") : nullptr;
+    if (node == nullptr) {
+        Problem p;
+        p.file = source;
+        p.key_path = std::string(key);
+        p.message = "cannot read the value";
+        problems.add(std::move(p));
+        return;
+    }
+
+    toml::table* table = &root;
+    std::string prefix;
+    for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+        prefix += (i == 0 ? "" : ".") + segments[i];
+        if (!table->contains(segments[i])) {
+            // Parsed rather than constructed so the new table also names the override.
+            std::optional<toml::table> holder = parse_snippet("v = {}", source);
+            table->insert(segments[i], std::move(*holder->get_as<toml::table>("v")));
+        }
+        toml::node* child = table->get(segments[i]);
+        table = child->as_table();
+        if (table == nullptr) {
+            Problem p;
+            p.file = source;
+            p.key_path = std::string(key);
+            p.message = "cannot set a key inside " + prefix + ", which is not a table";
+            problems.add(std::move(p));
+            return;
+        }
+    }
+    const std::string& last = segments.back();
+    node->visit([&](auto& n) { table->insert_or_assign(last, std::move(n)); });
+}
+
+void read_run(TableReader& root, RunConfig& run, Problems& problems) {
+    TableReader t = root.table("run");
+    const bool horizon_ok = clean(problems, [&] {
+        t.number("horizon_days", run.horizon_days, Range{0.0, kMaxDays, true, false});
+    });
+    const bool step_ok =
+        clean(problems, [&] { t.number("step_days", run.step_days, Range::positive()); });
+    if (horizon_ok && step_ok) {
+        if (run.step_days > run.horizon_days) {
+            t.problem(t.has("step_days") ? "step_days" : "horizon_days",
+                      "step_days (" + format_number(run.step_days) + ") must be <= horizon_days (" +
+                          format_number(run.horizon_days) + ")");
+        } else if (run.horizon_days / run.step_days > kMaxSteps) {
+            t.problem("step_days", "horizon_days / step_days = " +
+                                       format_number(std::ceil(run.horizon_days / run.step_days)) +
+                                       " steps; at most " + format_number(kMaxSteps) + " allowed");
+        }
+    }
+    t.count("seed", run.seed);
+    t.count("replicate", run.replicate);
+    t.finish();
+}
+
+void read_population(TableReader& root, PopulationConfig& population, Problems& problems) {
+    TableReader t = root.table("population");
+    t.count("initial_customers", population.initial_customers, kMaxCustomers);
+    t.number("history_days", population.history_days, Range::closed(0.0, kMaxDays));
+
+    const std::vector<ModelEntry>& models = behaviour_models();
+    std::vector<std::string> names;
+    for (const ModelEntry& m : models) names.push_back(m.name);
+
+    const bool model_read = clean(problems, [&] { t.text("model", population.model); });
+    const auto chosen = std::find_if(models.begin(), models.end(),
+                                     [&](const ModelEntry& m) { return m.name == population.model; });
+    if (model_read && chosen == models.end()) {
+        std::string message = "unknown value " + in_quotes(population.model) + ";";
+        const std::string suggestion = closest(population.model, names);
+        if (!suggestion.empty()) message += " did you mean " + in_quotes(suggestion) + "?";
+        message += " allowed:";
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            message += (i == 0 ? " " : ", ") + in_quotes(names[i]);
+        }
+        t.problem("model", std::move(message));
+    }
+    if (!model_read || chosen == models.end()) {
+        // Without a model, its tables cannot be checked; do not also call them unknown.
+        for (const std::string& name : names) t.allow(name);
+        t.allow("spend");
+        t.finish();
+        return;
+    }
+
+    for (const std::string& name : names) {
+        if (name != chosen->name && t.has(name)) {
+            t.problem(name, "table for model " + in_quotes(name) + ", but population.model is " +
+                                in_quotes(chosen->name));
+            t.allow(name);
+        }
+    }
+    try {
+        population.behaviour = chosen->build(t);
+    } catch (const BadInput& e) {
+        for (const Problem& p : e.problems().list()) problems.add(p);
+    }
+    t.finish();
+}
+
+// Reports lo >= hi at the key the user wrote (the upper one when both or neither are written).
+void check_order(TableReader& t, const char* lo_key, double lo, const char* hi_key, double hi) {
+    if (lo < hi) return;
+    const char* blame = (t.has(hi_key) || !t.has(lo_key)) ? hi_key : lo_key;
+    t.problem(blame, std::string(lo_key) + " (" + format_number(lo) + ") must be < " + hi_key +
+                         " (" + format_number(hi) + ")");
+}
+
+void read_lifecycle(TableReader& root, LifecycleConfig& lifecycle, Problems& problems) {
+    TableReader t = root.table("lifecycle");
+    std::string unit = lifecycle.threshold_unit == ThresholdUnit::Days ? "days" : "interpurchase_times";
+    t.text("threshold_unit", unit, {"days", "interpurchase_times"});
+    lifecycle.threshold_unit = unit == "days" ? ThresholdUnit::Days : ThresholdUnit::InterpurchaseTimes;
+    t.number("welcome_days", lifecycle.welcome_days, Range::non_negative());
+    const bool lapsed_ok =
+        clean(problems, [&] { t.number("lapsed_after", lifecycle.lapsed_after, Range::positive()); });
+    const bool inactive_ok = clean(
+        problems, [&] { t.number("inactive_after", lifecycle.inactive_after, Range::positive()); });
+    const bool lost_ok =
+        clean(problems, [&] { t.number("lost_after", lifecycle.lost_after, Range::positive()); });
+    if (lapsed_ok && inactive_ok) {
+        check_order(t, "lapsed_after", lifecycle.lapsed_after, "inactive_after", lifecycle.inactive_after);
+    }
+    if (inactive_ok && lost_ok) {
+        check_order(t, "inactive_after", lifecycle.inactive_after, "lost_after", lifecycle.lost_after);
+    }
+    t.number("won_back_days", lifecycle.won_back_days, Range::non_negative());
+    t.finish();
+}
+
+void read_economics(TableReader& root, EconomicsConfig& economics) {
+    TableReader t = root.table("economics");
+    t.number("margin_fraction", economics.margin_fraction, Range::fraction());
+    t.number("annual_discount_rate", economics.annual_discount_rate, Range::closed(0.0, 10.0));
+    t.integer("fixed_cost_per_week_cents", economics.fixed_cost_per_week_cents, 0, kMaxCents);
+    t.finish();
+}
+
+void read_channel(TableReader& c, ChannelConfig& channel, double horizon_days, Problems& problems) {
+    if (!c.has("name")) {
+        c.problem("name", "missing: every channel needs a name");
+    } else if (clean(problems, [&] { c.text("name", channel.name); }) && channel.name.empty()) {
+        c.problem("name", "must not be empty");
+    }
+    c.number("spend_per_week_cents", channel.spend_per_week_cents, Range::non_negative());
+    c.number("cost_per_customer_cents", channel.cost_per_customer_cents, Range::positive());
+    c.number("max_customers_per_week", channel.max_customers_per_week, Range::positive());
+    const bool start_ok =
+        clean(problems, [&] { c.number("start_day", channel.start_day, Range::non_negative()); });
+    channel.end_day = horizon_days;
+    const bool end_ok =
+        clean(problems, [&] { c.number("end_day", channel.end_day, Range::positive()); });
+    if (start_ok && end_ok && !(channel.end_day > channel.start_day)) {
+        if (c.has("end_day")) {
+            c.problem("end_day", "end_day (" + format_number(channel.end_day) + ") must be > start_day (" +
+                                     format_number(channel.start_day) + ")");
+        } else {
+            c.problem("start_day", "start_day (" + format_number(channel.start_day) +
+                                       ") must be < end_day (default: horizon_days = " +
+                                       format_number(channel.end_day) + ")");
+        }
+    }
+    c.finish();
+}
+
+void read_acquisition(TableReader& root, AcquisitionConfig& acquisition, const RunConfig& run,
+                      Problems& problems) {
+    TableReader t = root.table("acquisition");
+    const bool cohort_ok =
+        clean(problems, [&] { t.number("cohort_days", acquisition.cohort_days, Range::positive()); });
+    if (cohort_ok && acquisition.cohort_days < run.step_days) {
+        t.problem("cohort_days", "must be >= run.step_days (" + format_number(run.step_days) + "), got " +
+                                     format_number(acquisition.cohort_days));
+    }
+    std::vector<TableReader> channels = t.tables("channels");
+    if (channels.size() > kMaxChannels) {
+        t.problem("channels", "has " + std::to_string(channels.size()) + " channels; at most " +
+                                  std::to_string(kMaxChannels) + " allowed");
+    }
+    acquisition.channels.clear();
+    acquisition.channels.reserve(channels.size());
+    for (TableReader& c : channels) {
+        ChannelConfig channel;
+        read_channel(c, channel, run.horizon_days, problems);
+        for (std::size_t i = 0; i < acquisition.channels.size(); ++i) {
+            if (!channel.name.empty() && acquisition.channels[i].name == channel.name) {
+                c.problem("name", "duplicate channel name " + in_quotes(channel.name) + ", already used by " +
+                                      channels[i].path());
+                break;
+            }
+        }
+        acquisition.channels.push_back(std::move(channel));
+    }
+    t.finish();
+}
+
+// Problems of the scenario file first, by position (unplaced ones last), then the overrides'.
+void sort_problems(Problems& problems, std::string_view source_name) {
+    std::vector<Problem> list = problems.list();
+    std::stable_sort(list.begin(), list.end(), [&](const Problem& a, const Problem& b) {
+        const auto rank = [&](const Problem& p) {
+            return std::make_tuple(p.file != source_name, p.line == 0, p.line, p.column);
+        };
+        return rank(a) < rank(b);
+    });
+    problems = Problems();
+    for (Problem& p : list) problems.add(std::move(p));
+}
+
+}  // namespace
+
+Scenario parse_scenario(std::string_view text, std::string_view source_name,
+                        const std::vector<std::string>& overrides) {
+    const std::string source(source_name);
+    toml::table root;
+    try {
+        root = toml::parse(text, source);
+    } catch (const toml::parse_error& e) {
+        Problem p;
+        p.file = e.source().path ? *e.source().path : source;
+        p.line = static_cast<int>(e.source().begin.line);
+        p.column = static_cast<int>(e.source().begin.column);
+        p.message = "TOML syntax error: " + std::string(e.description());
+        Problems problems;
+        problems.add(std::move(p));
+        throw BadInput(std::move(problems));
+    }
+
+    Problems problems;
+    for (const std::string& o : overrides) apply_override(root, o, problems);
+
+    Scenario s;
+    TableReader reader(&root, "", problems, source);
+    read_run(reader, s.run, problems);
+    read_population(reader, s.population, problems);
+    read_lifecycle(reader, s.lifecycle, problems);
+    read_economics(reader, s.economics);
+    read_acquisition(reader, s.acquisition, s.run, problems);
+    reader.finish();
+
+    const bool buys_customers =
+        std::any_of(s.acquisition.channels.begin(), s.acquisition.channels.end(),
+                    [](const ChannelConfig& c) { return c.spend_per_week_cents > 0.0; });
+    if (s.population.initial_customers == 0 && !buys_customers) {
+        TableReader population = reader.table("population");
+        population.problem("initial_customers",
+                           "the scenario has no customers: initial_customers is 0 and no "
+                           "acquisition channel has spend_per_week_cents > 0");
+    }
+
+    if (!problems.empty()) {
+        sort_problems(problems, source_name);
+        throw BadInput(std::move(problems));
+    }
+    s.source_name = source;
+    s.source_text = std::string(text);
+    s.overrides = overrides;
+    return s;
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+    const auto fail = [&](const std::string& why) {
+        Problem p;
+        p.file = path;
+        p.message = "cannot read scenario file: " + why;
+        Problems problems;
+        problems.add(std::move(p));
+        return BadInput(std::move(problems));
+    };
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw fail("it is a directory");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw fail(std::filesystem::exists(path, ec) ? "permission denied or unreadable" : "no such file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) throw fail("read error");
+    return parse_scenario(text.str(), path, overrides);
+}
+
+StageThresholdsDays thresholds_in_days(const Scenario& s) {
+    const LifecycleConfig& l = s.lifecycle;
+    double per_unit = 1.0;
+    if (l.threshold_unit == ThresholdUnit::InterpurchaseTimes) {
+        if (!s.population.behaviour) throw RuntimeFailure("thresholds_in_days: scenario has no behaviour model");
+        per_unit = s.population.behaviour->mean_interpurchase_days();
+    }
+    StageThresholdsDays d;
+    d.welcome = l.welcome_days;
+    d.lapsed = l.lapsed_after * per_unit;
+    d.inactive = l.inactive_after * per_unit;
+    d.lost = l.lost_after * per_unit;
+    d.won_back = l.won_back_days;
+    return d;
+}
+
+}  // namespace retsim
