@@ -16,6 +16,8 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <mutex>
 #include <new>
 #include <string>
@@ -168,6 +170,69 @@ Plan make_plan(const Scenario& sc, const RandomKey& rk) {
     return plan;
 }
 
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+/// Largest float not above x: a review day stored early only costs a spare classification.
+float float_not_above(double x) {
+    const float f = float(x);
+    return double(f) > x ? std::nextafter(f, -std::numeric_limits<float>::infinity()) : f;
+}
+
+/// Reclassifies the customers [begin, end) at `now` and keeps `counts` (stage by truth) current.
+/// Customers [newcomers, end) entered during this step and are added to the counts first.
+/// Only customers whose stage or truth can have changed are reclassified: those who bought or
+/// were cancelled since `prev_now`, who left (truth) since then, or whose review day has come.
+/// `prev_now` = -inf classifies everyone and rebuilds the counts.
+void update_stages(Population& pop, std::size_t begin, std::size_t end, std::size_t newcomers, double prev_now,
+                   double now, const StageRules& rules, std::array<std::int64_t, kStageCount * kTruthCount>& counts) {
+    const auto cell = [](Stage stage, bool gone) { return std::size_t(stage) * kTruthCount + (gone ? 1 : 0); };
+    const bool rebuild = prev_now == -kInf;
+    if (rebuild) {
+        counts.fill(0);
+    } else {
+        for (std::size_t i = newcomers; i < end; ++i) counts[cell(pop.stage[i], double(pop.death_day[i]) <= prev_now)] += 1;
+    }
+    // Pass 1, branch-free so that it vectorises: which customers may have changed. A float x
+    // satisfies x <= t exactly when x <= the largest float not above t.
+    std::array<std::uint8_t, kBlockCustomers> candidate;
+    const float prev_f = float(prev_now);  // purchases since prev_now are stored at or after this
+    const float now_down = float_not_above(now);
+    const float prev_down = rebuild ? -std::numeric_limits<float>::infinity() : float_not_above(prev_now);
+    const float* last = pop.last_purchase_day.data() + begin;
+    const float* review = pop.review_day.data() + begin;
+    const float* death_day = pop.death_day.data() + begin;
+    const std::size_t old_end = rebuild ? begin : newcomers;
+    for (std::size_t j = 0; j < old_end - begin; ++j) {
+        candidate[j] = std::uint8_t((last[j] >= prev_f) | (review[j] <= now_down) |
+                                    ((death_day[j] <= now_down) != (death_day[j] <= prev_down)));
+    }
+    for (std::size_t j = old_end - begin; j < end - begin; ++j) candidate[j] = 1;
+
+    // Pass 2: classify the candidates, skipping eight unchanged customers at a time.
+    for (std::size_t i = begin; i < end; ++i) {
+        const std::size_t j = i - begin;
+        if (j % 8 == 0 && j + 8 <= end - begin) {
+            std::uint64_t word;
+            std::memcpy(&word, &candidate[j], sizeof word);
+            if (word == 0) {
+                i += 7;
+                continue;
+            }
+        }
+        if (candidate[j] == 0) continue;
+        const double death = pop.death_day[i];
+        const bool gone = death <= now;
+        const bool gone_before = death <= prev_now;
+        const StageOutput out = classify(
+            {now, pop.birth_day[i], pop.last_purchase_day[i], pop.stage_since_day[i], pop.stage[i], gone}, rules);
+        if (!rebuild) counts[cell(pop.stage[i], gone_before)] -= 1;
+        counts[cell(out.stage, gone)] += 1;
+        pop.stage[i] = out.stage;
+        pop.stage_since_day[i] = float(out.since_day);
+        pop.review_day[i] = float_not_above(out.review_day);
+    }
+}
+
 /// Runs one block through every step, adding its tallies to `tally` ([step]).
 void run_block(const Scenario& sc, const Plan& plan, const Block& block, const StageRules& rules,
                const RandomKey& rk, Population& pop, std::vector<StepTally>& tally, Progress* progress) {
@@ -201,9 +266,13 @@ void run_block(const Scenario& sc, const Plan& plan, const Block& block, const S
         first_step = group.runs[run].step;
     }
 
+    // Running stage-by-truth counts of the block's customers, updated as customers change.
+    std::array<std::int64_t, kStageCount * kTruthCount> counts{};
+    double prev_now = step_start(plan, first_step);
     for (std::size_t s = first_step; s < plan.steps; ++s) {
         StepTally& cell = tally[s];
         PurchaseSink sink{margin};
+        const std::size_t newcomers_begin = s == first_step ? block.begin : started_end;
         // Runs are ordered by step, at most one per step: start this block's share of step s.
         if (run < group.runs.size() && group.runs[run].step == s) {
             const ArrivalRun& r = group.runs[run++];
@@ -225,17 +294,10 @@ void run_block(const Scenario& sc, const Plan& plan, const Block& block, const S
         const double now = plan.step_end_day[s];
         model.advance(pop, block.begin, started_end, now, rk, sink);
         cell.add_purchases(sink);
-
-        auto& counts = cell.stage_truth;
-        for (std::size_t i = block.begin; i < started_end; ++i) {
-            const StageOutput out = classify({now, pop.birth_day[i], pop.last_purchase_day[i],
-                                              pop.stage_since_day[i], pop.stage[i], pop.death_day[i] <= now},
-                                             rules);
-            pop.stage[i] = out.stage;
-            pop.stage_since_day[i] = float(out.since_day);
-            const bool gone = pop.death_day[i] <= now;
-            counts[std::size_t(out.stage) * kTruthCount + (gone ? 1 : 0)] += 1;
-        }
+        update_stages(pop, block.begin, started_end, newcomers_begin, s == first_step ? -kInf : prev_now, now,
+                      rules, counts);
+        cell.stage_truth = counts;
+        prev_now = now;
         if (progress != nullptr) {
             progress->done_customer_days.fetch_add(double(started_end - block.begin) * plan.step_length_days[s],
                                                    std::memory_order_relaxed);

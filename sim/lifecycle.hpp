@@ -3,8 +3,10 @@
 // the truth; the truth (alive or gone) is tallied beside them for reporting.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 
 namespace retsim {
@@ -40,43 +42,56 @@ struct StageInput {
     bool cancelled;  ///< observed cancellation (only meaningful when churn_observed)
 };
 
-/// The stage of one customer at `now_day`, and since when it holds.
+/// The stage of one customer at `now_day`, since when it holds, and the earliest day at which
+/// it can change without a new purchase or cancellation (+inf: only an event changes it).
 struct StageOutput {
     Stage stage;
     double since_day;
+    double review_day;
 };
 
 /// Pure function of the firm's view: lapsed/inactive/lost by recency; a purchase after
 /// lapsed/inactive/lost makes the customer "won back" for won_back_days; new for
 /// welcome_days after the first purchase; otherwise active.
 [[nodiscard]] inline StageOutput classify(const StageInput& in, const StageRules& rules) {
+    constexpr double kNoChange = std::numeric_limits<double>::infinity();
+    const double lapse_day = in.last_purchase_day + rules.lapsed_days;
     Stage next;
-    double since = in.stage_since_day;
-    if (rules.churn_observed && in.cancelled) {
-        next = Stage::Lost;
+    double review = kNoChange;
+    if (rules.churn_observed) {
+        if (in.cancelled) {
+            next = Stage::Lost;
+        } else if (in.now_day - in.birth_day < rules.welcome_days) {
+            next = Stage::New;
+            review = in.birth_day + rules.welcome_days;
+        } else {
+            next = Stage::Active;
+        }
     } else {
         const double recency = in.now_day - in.last_purchase_day;
         const bool was_away = in.previous == Stage::Lapsed || in.previous == Stage::Inactive ||
                               in.previous == Stage::Lost;
-        if (!rules.churn_observed && recency >= rules.lost_days) {
+        if (recency >= rules.lost_days) {
             next = Stage::Lost;
-        } else if (!rules.churn_observed && recency >= rules.inactive_days) {
+        } else if (recency >= rules.inactive_days) {
             next = Stage::Inactive;
-        } else if (!rules.churn_observed && recency >= rules.lapsed_days) {
+            review = in.last_purchase_day + rules.lost_days;
+        } else if (recency >= rules.lapsed_days) {
             next = Stage::Lapsed;
-        } else if (was_away) {
-            return {Stage::WonBack, in.last_purchase_day};
-        } else if (in.previous == Stage::WonBack &&
-                   in.now_day - in.stage_since_day < rules.won_back_days) {
-            next = Stage::WonBack;
+            review = in.last_purchase_day + rules.inactive_days;
+        } else if (was_away || (in.previous == Stage::WonBack &&
+                                in.now_day - in.stage_since_day < rules.won_back_days)) {
+            const double since = was_away ? in.last_purchase_day : in.stage_since_day;
+            return {Stage::WonBack, since, std::min(since + rules.won_back_days, lapse_day)};
         } else if (in.now_day - in.birth_day < rules.welcome_days) {
             next = Stage::New;
+            review = std::min(in.birth_day + rules.welcome_days, lapse_day);
         } else {
             next = Stage::Active;
+            review = lapse_day;
         }
     }
-    if (next != in.previous) since = in.now_day;
-    return {next, since};
+    return {next, next != in.previous ? in.now_day : in.stage_since_day, review};
 }
 
 }  // namespace retsim

@@ -4,31 +4,58 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "sim/lifecycle.hpp"
 
 namespace retsim {
 
+/// Allocator that leaves new elements uninitialised: a column of 100 million customers is
+/// first written by the threads that own its blocks (first touch), not zeroed by one thread.
+template <class T>
+struct UninitAllocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = UninitAllocator<U>;
+    };
+    UninitAllocator() = default;
+    template <class U>
+    UninitAllocator(const UninitAllocator<U>&) noexcept {}
+    template <class U>
+    void construct(U* p) noexcept {
+        ::new (static_cast<void*>(p)) U;  // default-initialisation: no zeroing for scalars
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
+/// One column of customer state; elements are written before they are read.
+template <class T>
+using Column = std::vector<T, UninitAllocator<T>>;
+
 struct Population {
     // Identity.
-    std::vector<std::uint64_t> key;  ///< stable random-number identity (sim/random.hpp)
+    Column<std::uint64_t> key;  ///< stable random-number identity (sim/random.hpp)
 
     // Truth: known to the simulator only.
-    std::vector<float> lambda_per_day;  ///< purchase rate while alive (BG/NBD, Pareto/NBD)
-    std::vector<float> dropout_p;       ///< P(leave after a repeat purchase) (BG/NBD)
-    std::vector<float> churn_theta;     ///< P(cancel at a renewal) (sBG)
-    std::vector<float> spend_rate;      ///< Gamma-Gamma nu, per cent: mean spend = p / nu cents
-    std::vector<float> death_day;       ///< day the customer left for good; +inf while alive
-    std::vector<float> next_event_day;  ///< next purchase or renewal; +inf when none
+    Column<float> lambda_per_day;  ///< purchase rate while alive (BG/NBD, Pareto/NBD)
+    Column<float> dropout_p;       ///< P(leave after a repeat purchase) (BG/NBD)
+    Column<float> churn_theta;     ///< P(cancel at a renewal) (sBG)
+    Column<float> spend_rate;      ///< Gamma-Gamma nu, per cent: mean spend = p / nu cents
+    Column<float> death_day;       ///< day the customer left for good; +inf while alive
+    Column<float> next_event_day;  ///< next purchase or renewal; +inf when none
 
     // Firm's view.
-    std::vector<float> birth_day;               ///< first purchase (acquisition)
-    std::vector<float> last_purchase_day;       ///< most recent purchase
-    std::vector<std::uint32_t> repeat_purchases;///< purchases after the first
-    std::vector<std::int64_t> spend_cents;      ///< total spend, first purchase included
-    std::vector<Stage> stage;                   ///< lifecycle stage at the last step
-    std::vector<float> stage_since_day;         ///< when the current stage began
+    Column<float> birth_day;               ///< first purchase (acquisition)
+    Column<float> last_purchase_day;       ///< most recent purchase
+    Column<std::uint32_t> repeat_purchases;///< purchases after the first
+    Column<std::int64_t> spend_cents;      ///< total spend, first purchase included
+    Column<Stage> stage;                   ///< lifecycle stage at the last step
+    Column<float> stage_since_day;         ///< when the current stage began
+    Column<float> review_day;              ///< earliest day the stage can change without an event
 
     [[nodiscard]] std::size_t size() const { return key.size(); }
 
@@ -43,6 +70,7 @@ struct Population {
         spend_cents.resize(n);
         stage.resize(n);
         stage_since_day.resize(n);
+        review_day.resize(n);
     }
 
     /// Bytes of state per customer over all allocated columns.
@@ -51,7 +79,7 @@ struct Population {
         return col(key) + col(lambda_per_day) + col(dropout_p) + col(churn_theta) +
                col(spend_rate) + col(death_day) + col(next_event_day) + col(birth_day) +
                col(last_purchase_day) + col(repeat_purchases) + col(spend_cents) + col(stage) +
-               col(stage_since_day);
+               col(stage_since_day) + col(review_day);
     }
 };
 

@@ -6,6 +6,9 @@
 
 #include <Random123/philox.h>
 
+#include <boost/random/exponential_distribution.hpp>
+#include <boost/random/normal_distribution.hpp>
+
 #include <cmath>
 #include <cstdint>
 
@@ -51,20 +54,25 @@ public:
     }
     /// Uniform on the open interval (0, 1), 53-bit resolution.
     double uniform() { return (double(bits() >> 11) + 0.5) * 0x1.0p-53; }
-    /// Standard exponential, -log(U).
-    double exponential() { return -std::log(uniform()); }
-    /// Standard normal by the Box-Muller transform; the second variate of a pair is kept.
-    double normal() {
-        if (has_spare_) {
-            has_spare_ = false;
-            return spare_;
-        }
-        const double radius = std::sqrt(-2.0 * std::log(uniform()));
-        const double angle = 0x1.921fb54442d18p+2 * uniform();  // 2*pi
-        spare_ = radius * std::sin(angle);
-        has_spare_ = true;
-        return radius * std::cos(angle);
+    /// Standard exponential (Boost.Random's ziggurat: portable, and rarely needs a log).
+    double exponential() {
+        Engine e{*this};
+        return boost::random::exponential_distribution<double>()(e);
     }
+    /// Standard normal (Boost.Random's ziggurat).
+    double normal() {
+        Engine e{*this};
+        return boost::random::normal_distribution<double>()(e);
+    }
+
+    /// Adapts Draws to the uniform random bit generator interface of Boost.Random.
+    struct Engine {
+        using result_type = std::uint64_t;
+        Draws& draws;
+        static constexpr result_type min() { return 0; }
+        static constexpr result_type max() { return ~result_type{0}; }
+        result_type operator()() { return draws.bits(); }
+    };
 
 private:
     void refill() {
@@ -77,8 +85,6 @@ private:
     r123::Philox4x64::key_type key_;
     r123::Philox4x64::ctr_type out_{};
     int used_ = 4;
-    bool has_spare_ = false;
-    double spare_ = 0.0;
 };
 
 }  // namespace retsim

@@ -1,0 +1,1104 @@
+// HDF5 result files: writing a RunResult in the layout of docs/hdf5_layout.md and describing
+// an existing file for `retsim info`. This is the only file that uses HDF5; every failing
+// HDF5 call becomes a RuntimeFailure that says what failed and in which file.
+#include "sim/output.hpp"
+
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <sstream>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include "sim/lifecycle.hpp"
+#include "sim/problems.hpp"
+
+namespace retsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Elements per chunk of chunked datasets (64 Ki), capped at the dataset's length.
+constexpr hsize_t kChunkElements = hsize_t{1} << 16;
+/// Time-series and cohort datasets with at least this many elements are chunked and
+/// compressed; smaller ones are contiguous (compression would cost more than it saves).
+constexpr hsize_t kCompressFromElements = 4096;
+constexpr unsigned kDeflateLevel = 4;
+
+// ---------------------------------------------------------------------------------------
+// Errors and handles
+
+/// HDF5 prints its error stack to stderr by default; library code must not print.
+void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+herr_t take_innermost(unsigned n, const H5E_error2_t* error, void* data) {
+    if (n == 0 && error != nullptr && error->desc != nullptr) {
+        *static_cast<std::string*>(data) = error->desc;
+    }
+    return 0;
+}
+
+/// The most specific message on HDF5's error stack (often the errno text), then clears it.
+std::string hdf5_detail() {
+    std::string detail;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, &detail);
+    H5Eclear2(H5E_DEFAULT);
+    return detail;
+}
+
+/// Owns one HDF5 identifier and closes it with the matching H5?close.
+class Handle {
+public:
+    using Closer = herr_t (*)(hid_t);
+    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+    Handle(Handle&& other) noexcept
+        : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    Handle& operator=(Handle&&) = delete;
+    ~Handle() {
+        if (id_ >= 0) closer_(id_);
+    }
+    // Implicit so that handles pass straight into the C API, like the hid_t they wrap.
+    operator hid_t() const { return id_; }  // NOLINT(google-explicit-constructor)
+    /// Closes now and reports the status (closing a file flushes it, which can fail).
+    herr_t close() { return closer_(std::exchange(id_, H5I_INVALID_HID)); }
+
+private:
+    hid_t id_;
+    Closer closer_;
+};
+
+/// Turns negative HDF5 returns into RuntimeFailure naming `path`.
+class Context {
+public:
+    explicit Context(std::string path) : path_(std::move(path)) {}
+
+    [[noreturn]] void fail(const std::string& what) const {
+        std::string message = path_ + ": cannot " + what;
+        const std::string detail = hdf5_detail();
+        if (!detail.empty()) message += " (HDF5: " + detail + ")";
+        throw RuntimeFailure(message);
+    }
+    Handle own(hid_t id, Handle::Closer closer, const std::string& what) const {
+        if (id < 0) fail(what);
+        return Handle(id, closer);
+    }
+    void check(herr_t status, const std::string& what) const {
+        if (status < 0) fail(what);
+    }
+    /// For htri_t (and other signed) results: negative is an error, else the value.
+    template <class T>
+    T value(T result, const std::string& what) const {
+        if (result < 0) fail(what);
+        return result;
+    }
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Types: little-endian standard types in the file, native types in memory.
+
+template <class T>
+struct H5Type;
+template <>
+struct H5Type<double> {
+    static hid_t memory() { return H5T_NATIVE_DOUBLE; }
+    static hid_t file() { return H5T_IEEE_F64LE; }
+};
+template <>
+struct H5Type<float> {
+    static hid_t memory() { return H5T_NATIVE_FLOAT; }
+    static hid_t file() { return H5T_IEEE_F32LE; }
+};
+template <>
+struct H5Type<std::int64_t> {
+    static hid_t memory() { return H5T_NATIVE_INT64; }
+    static hid_t file() { return H5T_STD_I64LE; }
+};
+template <>
+struct H5Type<std::int32_t> {
+    static hid_t memory() { return H5T_NATIVE_INT32; }
+    static hid_t file() { return H5T_STD_I32LE; }
+};
+template <>
+struct H5Type<std::uint64_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT64; }
+    static hid_t file() { return H5T_STD_U64LE; }
+};
+template <>
+struct H5Type<std::uint32_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT32; }
+    static hid_t file() { return H5T_STD_U32LE; }
+};
+template <>
+struct H5Type<std::uint8_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT8; }
+    static hid_t file() { return H5T_STD_U8LE; }
+};
+// Stages are stored as their uint8 code; the names go into a stage_names attribute.
+static_assert(std::is_same_v<std::underlying_type_t<Stage>, std::uint8_t>);
+template <>
+struct H5Type<Stage> : H5Type<std::uint8_t> {};
+
+/// Variable-length UTF-8 string: h5py 3 reads such attributes as str.
+Handle string_type(const Context& ctx) {
+    Handle type = ctx.own(H5Tcopy(H5T_C_S1), H5Tclose, "copy the string type");
+    ctx.check(H5Tset_size(type, H5T_VARIABLE), "make a variable-length string type");
+    ctx.check(H5Tset_cset(type, H5T_CSET_UTF8), "set the UTF-8 character set");
+    return type;
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+/// Units, meaning and axis names of one dataset, stored as its attributes.
+struct Meta {
+    const char* units;
+    const char* description;
+    const char* dimensions = nullptr;  ///< comma-separated axis names; none for scalars
+};
+
+void write_string_attribute(const Context& ctx, hid_t object, const std::string& where,
+                            const char* name, const std::string& value) {
+    const std::string what = "write attribute " + std::string(name) + " of " + where;
+    Handle type = string_type(ctx);
+    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, what);
+    Handle attribute =
+        ctx.own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
+    const char* text = value.c_str();
+    ctx.check(H5Awrite(attribute, type, &text), what);
+}
+
+template <class Strings>
+void write_strings_attribute(const Context& ctx, hid_t object, const std::string& where,
+                             const char* name, const Strings& values) {
+    const std::string what = "write attribute " + std::string(name) + " of " + where;
+    // Copies guarantee the NUL terminators that C strings need.
+    std::vector<std::string> copies(std::begin(values), std::end(values));
+    std::vector<const char*> pointers;
+    for (const std::string& s : copies) pointers.push_back(s.c_str());
+    const hsize_t count = pointers.size();
+    Handle type = string_type(ctx);
+    Handle space = ctx.own(H5Screate_simple(1, &count, nullptr), H5Sclose, what);
+    Handle attribute =
+        ctx.own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
+    ctx.check(H5Awrite(attribute, type, pointers.data()), what);
+}
+
+template <class T>
+void write_scalar_attribute(const Context& ctx, hid_t object, const std::string& where,
+                            const char* name, T value) {
+    const std::string what = "write attribute " + std::string(name) + " of " + where;
+    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, what);
+    Handle attribute = ctx.own(
+        H5Acreate2(object, name, H5Type<T>::file(), space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+        what);
+    ctx.check(H5Awrite(attribute, H5Type<T>::memory(), &value), what);
+}
+
+void write_meta(const Context& ctx, hid_t dataset, const std::string& where, const Meta& meta) {
+    write_string_attribute(ctx, dataset, where, "units", meta.units);
+    write_string_attribute(ctx, dataset, where, "description", meta.description);
+    if (meta.dimensions != nullptr) {
+        write_string_attribute(ctx, dataset, where, "dimensions", meta.dimensions);
+    }
+}
+
+/// Dataset creation properties: no timestamps (so equal results give equal files), and
+/// chunking with shuffle + deflate when `compress` and the dataset is not empty.
+Handle dataset_properties(const Context& ctx, const std::string& where,
+                          const std::vector<hsize_t>& dims, bool compress) {
+    const std::string what = "set storage properties of " + where;
+    Handle dcpl = ctx.own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
+    ctx.check(H5Pset_obj_track_times(dcpl, false), what);
+    hsize_t total = 1;
+    for (hsize_t d : dims) total *= d;
+    if (compress && total > 0) {
+        // Chunks span whole rows of the trailing axes and about kChunkElements elements.
+        hsize_t row = 1;
+        for (std::size_t i = 1; i < dims.size(); ++i) row *= dims[i];
+        std::vector<hsize_t> chunk = dims;
+        chunk[0] = std::clamp<hsize_t>(kChunkElements / row, 1, dims[0]);
+        ctx.check(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), what);
+        ctx.check(H5Pset_shuffle(dcpl), what);
+        ctx.check(H5Pset_deflate(dcpl, kDeflateLevel), what);
+    }
+    return dcpl;
+}
+
+enum class Storage { Auto, Compressed };
+
+template <class T>
+void write_array(const Context& ctx, hid_t group, const std::string& group_path,
+                 const char* name, const T* data, const std::vector<hsize_t>& dims,
+                 const Meta& meta, Storage storage = Storage::Auto) {
+    const std::string where = group_path + "/" + name;
+    hsize_t total = 1;
+    for (hsize_t d : dims) total *= d;
+    const bool compress = storage == Storage::Compressed || total >= kCompressFromElements;
+    Handle space = ctx.own(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                           H5Sclose, "create the dataspace of " + where);
+    Handle dcpl = dataset_properties(ctx, where, dims, compress);
+    Handle dataset = ctx.own(
+        H5Dcreate2(group, name, H5Type<T>::file(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+        H5Dclose, "create dataset " + where);
+    if (total > 0) {
+        ctx.check(H5Dwrite(dataset, H5Type<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+                  "write dataset " + where);
+    }
+    write_meta(ctx, dataset, where, meta);
+}
+
+template <class T, class A>
+void write_vector(const Context& ctx, hid_t group, const std::string& group_path,
+                  const char* name, const std::vector<T, A>& values, const Meta& meta,
+                  Storage storage = Storage::Auto) {
+    write_array(ctx, group, group_path, name, values.data(), {hsize_t(values.size())}, meta,
+                storage);
+}
+
+template <class T>
+void write_scalar(const Context& ctx, hid_t group, const std::string& group_path,
+                  const char* name, T value, const Meta& meta) {
+    const std::string where = group_path + "/" + name;
+    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, "create the dataspace of " + where);
+    Handle dcpl = dataset_properties(ctx, where, {}, false);
+    Handle dataset = ctx.own(
+        H5Dcreate2(group, name, H5Type<T>::file(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+        H5Dclose, "create dataset " + where);
+    ctx.check(H5Dwrite(dataset, H5Type<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &value),
+              "write dataset " + where);
+    write_meta(ctx, dataset, where, meta);
+}
+
+void write_string_vector(const Context& ctx, hid_t group, const std::string& group_path,
+                         const char* name, const std::vector<std::string>& values,
+                         const Meta& meta) {
+    const std::string where = group_path + "/" + name;
+    std::vector<const char*> pointers;
+    for (const std::string& s : values) pointers.push_back(s.c_str());
+    const hsize_t count = values.size();
+    Handle type = string_type(ctx);
+    Handle space =
+        ctx.own(H5Screate_simple(1, &count, nullptr), H5Sclose, "create the dataspace of " + where);
+    Handle dcpl = dataset_properties(ctx, where, {count}, false);
+    Handle dataset = ctx.own(H5Dcreate2(group, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                             H5Dclose, "create dataset " + where);
+    if (count > 0) {
+        ctx.check(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+                  "write dataset " + where);
+    }
+    write_meta(ctx, dataset, where, meta);
+}
+
+Handle create_group(const Context& ctx, hid_t parent, const char* name) {
+    const std::string what = "create group /" + std::string(name);
+    Handle gcpl = ctx.own(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, what);
+    ctx.check(H5Pset_obj_track_times(gcpl, false), what);
+    return ctx.own(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose, what);
+}
+
+// ---- Shape checks: a result whose columns disagree is a program error, refused before any
+// file is created.
+
+void expect_length(const std::string& path, const std::string& name, std::size_t actual,
+                   std::size_t expected, const char* expected_what) {
+    if (actual == expected) return;
+    throw RuntimeFailure(path + ": cannot write result: " + name + " has " +
+                         std::to_string(actual) + " values, expected " +
+                         std::to_string(expected) + " (" + expected_what + ")");
+}
+
+void check_shapes(const std::string& path, const RunResult& r) {
+    const std::size_t steps = r.steps;
+    const std::size_t cells = kStageCount * kTruthCount;
+    const TimeSeries& ts = r.series;
+    const auto series = [&](const char* name, std::size_t size) {
+        expect_length(path, std::string("time_series/") + name, size, steps, "steps");
+    };
+    series("time_days", ts.time_days.size());
+    series("customers", ts.customers.size());
+    series("acquired", ts.acquired.size());
+    series("alive", ts.alive.size());
+    expect_length(path, "time_series/stage_counts", ts.stage_counts.size(), steps * kStageCount,
+                  "steps x stages");
+    expect_length(path, "time_series/stage_by_truth", ts.stage_by_truth.size(), steps * cells,
+                  "steps x stages x truth");
+    series("purchases", ts.purchases.size());
+    series("repeat_purchases", ts.repeat_purchases.size());
+    series("revenue_cents", ts.revenue_cents.size());
+    series("margin_cents", ts.margin_cents.size());
+    series("acquisition_cost_cents", ts.acquisition_cost_cents.size());
+    series("fixed_cost_cents", ts.fixed_cost_cents.size());
+    series("profit_cents", ts.profit_cents.size());
+    series("discount_factor", ts.discount_factor.size());
+    series("discounted_profit_cents", ts.discounted_profit_cents.size());
+
+    const CohortTable& c = r.cohorts;
+    const std::size_t groups = c.cohort.size();
+    const auto row = [&](const char* name, std::size_t size) {
+        expect_length(path, std::string("cohorts/") + name, size, groups, "cohort groups");
+    };
+    const auto matrix = [&](const char* name, std::size_t size) {
+        expect_length(path, std::string("cohorts/") + name, size, groups * steps,
+                      "cohort groups x steps");
+    };
+    row("channel", c.channel.size());
+    row("start_day", c.start_day.size());
+    row("customers", c.customers.size());
+    row("acquisition_cost_cents", c.acquisition_cost_cents.size());
+    row("cac_cents", c.cac_cents.size());
+    row("revenue_cents", c.revenue_cents.size());
+    row("margin_cents", c.margin_cents.size());
+    row("realised_clv_cents", c.realised_clv_cents.size());
+    matrix("alive", c.alive.size());
+    matrix("active", c.active.size());
+    matrix("purchases_by_step", c.purchases_by_step.size());
+    matrix("margin_by_step_cents", c.margin_by_step_cents.size());
+    expect_length(path, "cohorts/stage_by_truth", c.stage_by_truth.size(),
+                  groups * steps * cells, "cohort groups x steps x stages x truth");
+
+    const ChannelTable& ch = r.channels;
+    const std::size_t channels = ch.name.size();
+    const auto channel = [&](const char* name, std::size_t size) {
+        expect_length(path, std::string("channels/") + name, size, channels, "channels");
+    };
+    channel("spend_cents", ch.spend_cents.size());
+    channel("acquired", ch.acquired.size());
+    channel("cac_cents", ch.cac_cents.size());
+    channel("margin_cents", ch.margin_cents.size());
+    channel("discounted_margin_cents", ch.discounted_margin_cents.size());
+    channel("roi", ch.roi.size());
+
+    if (!r.customers) return;
+    const Population& p = *r.customers;
+    const std::size_t n = p.size();
+    const auto column = [&](const char* name, std::size_t size) {
+        // Empty columns are those the behaviour model does not use; they are not written.
+        if (size != 0) {
+            expect_length(path, std::string("customers/") + name, size, n, "customers (key)");
+        }
+    };
+    column("lambda_per_day", p.lambda_per_day.size());
+    column("dropout_p", p.dropout_p.size());
+    column("churn_theta", p.churn_theta.size());
+    column("spend_rate", p.spend_rate.size());
+    column("death_day", p.death_day.size());
+    column("next_event_day", p.next_event_day.size());
+    column("birth_day", p.birth_day.size());
+    column("last_purchase_day", p.last_purchase_day.size());
+    column("repeat_purchases", p.repeat_purchases.size());
+    column("spend_cents", p.spend_cents.size());
+    column("stage", p.stage.size());
+    column("stage_since_day", p.stage_since_day.size());
+    column("cohort", r.customer_cohort.size());
+    column("channel", r.customer_channel.size());
+}
+
+// ---- The groups of the layout
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i > 0) out += '\n';
+        out += lines[i];
+    }
+    return out;
+}
+
+void write_root_attributes(const Context& ctx, hid_t file, const RunResult& r,
+                           const RunMetadata& meta) {
+    const std::string root = "/";
+    write_string_attribute(ctx, file, root, "format_version", kFormatVersion);
+    write_string_attribute(ctx, file, root, "program", "retsim");
+    write_string_attribute(ctx, file, root, "program_version", meta.program_version);
+    write_string_attribute(ctx, file, root, "git_commit", meta.git_commit);
+    write_string_attribute(ctx, file, root, "scenario_name", meta.scenario_name);
+    write_string_attribute(ctx, file, root, "scenario_text", meta.scenario_text);
+    write_string_attribute(ctx, file, root, "overrides", join_lines(meta.overrides));
+    write_scalar_attribute(ctx, file, root, "seed", std::uint64_t{meta.seed});
+    write_scalar_attribute(ctx, file, root, "replicate", std::uint64_t{meta.replicate});
+    write_scalar_attribute(ctx, file, root, "threads", std::int32_t{meta.threads});
+    write_string_attribute(ctx, file, root, "created_utc", meta.created_utc);
+    write_scalar_attribute(ctx, file, root, "step_days", r.step_days);
+    write_scalar_attribute(ctx, file, root, "steps", std::uint64_t{r.steps});
+}
+
+void write_time_series(const Context& ctx, hid_t file, const RunResult& r) {
+    const std::string at = "/time_series";
+    Handle g = create_group(ctx, file, "time_series");
+    const TimeSeries& ts = r.series;
+    const hsize_t steps = r.steps;
+    write_vector(ctx, g, at, "time_days", ts.time_days,
+                 {"days", "end of the step, days since the start of the run", "step"});
+    write_vector(ctx, g, at, "customers", ts.customers,
+                 {"customers", "customers acquired so far, initial base included", "step"});
+    write_vector(ctx, g, at, "acquired", ts.acquired,
+                 {"customers", "customers acquired during the step", "step"});
+    write_vector(ctx, g, at, "alive", ts.alive,
+                 {"customers", "truth: customers not yet gone at the end of the step", "step"});
+    {
+        const std::string where = at + "/stage_counts";
+        write_array(ctx, g, at, "stage_counts", ts.stage_counts.data(), {steps, kStageCount},
+                    {"customers", "firm's view: customers in each lifecycle stage at the end of "
+                                  "the step", "step, stage"});
+        Handle d = ctx.own(H5Dopen2(g, "stage_counts", H5P_DEFAULT), H5Dclose, "open " + where);
+        write_strings_attribute(ctx, d, where, "stage_names", kStageNames);
+    }
+    {
+        const std::string where = at + "/stage_by_truth";
+        write_array(ctx, g, at, "stage_by_truth", ts.stage_by_truth.data(),
+                    {steps, kStageCount, kTruthCount},
+                    {"customers", "customers by firm-view stage and truth (alive or gone) at the "
+                                  "end of the step", "step, stage, truth"});
+        Handle d = ctx.own(H5Dopen2(g, "stage_by_truth", H5P_DEFAULT), H5Dclose, "open " + where);
+        write_strings_attribute(ctx, d, where, "stage_names", kStageNames);
+        write_strings_attribute(ctx, d, where, "truth_names", kTruthNames);
+    }
+    write_vector(ctx, g, at, "purchases", ts.purchases,
+                 {"purchases", "all purchases in the step, first purchases included", "step"});
+    write_vector(ctx, g, at, "repeat_purchases", ts.repeat_purchases,
+                 {"purchases", "purchases after a customer's first, in the step", "step"});
+    write_vector(ctx, g, at, "revenue_cents", ts.revenue_cents,
+                 {"cents", "revenue in the step", "step"});
+    write_vector(ctx, g, at, "margin_cents", ts.margin_cents,
+                 {"cents", "gross margin in the step", "step"});
+    write_vector(ctx, g, at, "acquisition_cost_cents", ts.acquisition_cost_cents,
+                 {"cents", "acquisition spend in the step", "step"});
+    write_vector(ctx, g, at, "fixed_cost_cents", ts.fixed_cost_cents,
+                 {"cents", "fixed costs in the step", "step"});
+    write_vector(ctx, g, at, "profit_cents", ts.profit_cents,
+                 {"cents", "margin - acquisition cost - fixed cost, in the step", "step"});
+    write_vector(ctx, g, at, "discount_factor", ts.discount_factor,
+                 {"1", "(1 + annual discount rate)^(-time_days/365)", "step"});
+    write_vector(ctx, g, at, "discounted_profit_cents", ts.discounted_profit_cents,
+                 {"cents", "profit_cents * discount_factor", "step"});
+}
+
+void write_cohorts(const Context& ctx, hid_t file, const RunResult& r) {
+    const std::string at = "/cohorts";
+    Handle g = create_group(ctx, file, "cohorts");
+    const CohortTable& c = r.cohorts;
+    const hsize_t groups = c.cohort.size();
+    const hsize_t steps = r.steps;
+    write_vector(ctx, g, at, "cohort", c.cohort,
+                 {"1", "0 = initial base, k = k-th acquisition cohort", "group"});
+    write_vector(ctx, g, at, "channel", c.channel,
+                 {"1", "row of /channels the group came from; -1 = initial base", "group"});
+    write_vector(ctx, g, at, "start_day", c.start_day,
+                 {"days", "first day of the cohort's acquisition window", "group"});
+    write_vector(ctx, g, at, "customers", c.customers,
+                 {"customers", "customers in the group", "group"});
+    write_vector(ctx, g, at, "acquisition_cost_cents", c.acquisition_cost_cents,
+                 {"cents", "acquisition spend that bought the group", "group"});
+    write_vector(ctx, g, at, "cac_cents", c.cac_cents,
+                 {"cents per customer", "acquisition cost per customer", "group"});
+    write_vector(ctx, g, at, "revenue_cents", c.revenue_cents,
+                 {"cents", "revenue of the group over the horizon", "group"});
+    write_vector(ctx, g, at, "margin_cents", c.margin_cents,
+                 {"cents", "gross margin of the group over the horizon", "group"});
+    write_vector(ctx, g, at, "realised_clv_cents", c.realised_clv_cents,
+                 {"cents per customer",
+                  "realised CLV: margin discounted to start_day, per customer", "group"});
+    write_array(ctx, g, at, "alive", c.alive.data(), {groups, steps},
+                {"customers", "truth: customers of the group not yet gone at the end of the step",
+                 "group, step"});
+    write_array(ctx, g, at, "active", c.active.data(), {groups, steps},
+                {"customers", "firm's view: customers of the group in stage new, active or "
+                              "won_back at the end of the step", "group, step"});
+    write_array(ctx, g, at, "purchases_by_step", c.purchases_by_step.data(), {groups, steps},
+                {"purchases", "purchases by the group in the step", "group, step"});
+    write_array(ctx, g, at, "margin_by_step_cents", c.margin_by_step_cents.data(),
+                {groups, steps}, {"cents", "gross margin of the group in the step", "group, step"});
+    const std::string where = at + "/stage_by_truth";
+    write_array(ctx, g, at, "stage_by_truth", c.stage_by_truth.data(),
+                {groups, steps, kStageCount, kTruthCount},
+                {"customers", "customers of the group by firm-view stage and truth at the end "
+                              "of the step", "group, step, stage, truth"});
+    Handle d = ctx.own(H5Dopen2(g, "stage_by_truth", H5P_DEFAULT), H5Dclose, "open " + where);
+    write_strings_attribute(ctx, d, where, "stage_names", kStageNames);
+    write_strings_attribute(ctx, d, where, "truth_names", kTruthNames);
+}
+
+void write_channels(const Context& ctx, hid_t file, const RunResult& r) {
+    const std::string at = "/channels";
+    Handle g = create_group(ctx, file, "channels");
+    const ChannelTable& ch = r.channels;
+    write_string_vector(ctx, g, at, "name", ch.name,
+                        {"", "channel name from the scenario", "channel"});
+    write_vector(ctx, g, at, "spend_cents", ch.spend_cents,
+                 {"cents", "acquisition spend over the horizon", "channel"});
+    write_vector(ctx, g, at, "acquired", ch.acquired,
+                 {"customers", "customers acquired over the horizon", "channel"});
+    write_vector(ctx, g, at, "cac_cents", ch.cac_cents,
+                 {"cents per customer", "acquisition cost per acquired customer", "channel"});
+    write_vector(ctx, g, at, "margin_cents", ch.margin_cents,
+                 {"cents", "gross margin of the channel's customers over the horizon", "channel"});
+    write_vector(ctx, g, at, "discounted_margin_cents", ch.discounted_margin_cents,
+                 {"cents", "the same margin, discounted to the start of the run", "channel"});
+    write_vector(ctx, g, at, "roi", ch.roi,
+                 {"1", "(discounted margin - spend) / spend; NaN when spend is 0", "channel"});
+}
+
+void write_summary(const Context& ctx, hid_t file, const RunResult& r) {
+    const std::string at = "/summary";
+    Handle g = create_group(ctx, file, "summary");
+    const Summary& s = r.summary;
+    write_scalar(ctx, g, at, "customers", s.customers,
+                 {"customers", "customers acquired over the run, initial base included"});
+    write_scalar(ctx, g, at, "initial_customers", s.initial_customers,
+                 {"customers", "customers in the initial base"});
+    write_scalar(ctx, g, at, "acquired_customers", s.acquired_customers,
+                 {"customers", "customers acquired during the run"});
+    write_scalar(ctx, g, at, "alive_at_end", s.alive_at_end,
+                 {"customers", "truth: customers not yet gone at the end of the run"});
+    write_scalar(ctx, g, at, "purchases", s.purchases,
+                 {"purchases", "all purchases, first purchases included"});
+    write_scalar(ctx, g, at, "repeat_purchases", s.repeat_purchases,
+                 {"purchases", "purchases after a customer's first"});
+    write_scalar(ctx, g, at, "revenue_cents", s.revenue_cents, {"cents", "total revenue"});
+    write_scalar(ctx, g, at, "margin_cents", s.margin_cents, {"cents", "total gross margin"});
+    write_scalar(ctx, g, at, "acquisition_cost_cents", s.acquisition_cost_cents,
+                 {"cents", "total acquisition spend"});
+    write_scalar(ctx, g, at, "fixed_cost_cents", s.fixed_cost_cents,
+                 {"cents", "total fixed costs"});
+    write_scalar(ctx, g, at, "profit_cents", s.profit_cents,
+                 {"cents", "margin - acquisition cost - fixed cost"});
+    write_scalar(ctx, g, at, "discounted_profit_cents", s.discounted_profit_cents,
+                 {"cents", "profit discounted to the start of the run"});
+    write_scalar(ctx, g, at, "cac_cents", s.cac_cents,
+                 {"cents per customer", "acquisition cost per acquired customer"});
+    write_scalar(ctx, g, at, "mean_spend_cents", s.mean_spend_cents,
+                 {"cents per purchase", "revenue per purchase"});
+    write_scalar(ctx, g, at, "customer_days", s.customer_days,
+                 {"customer-days", "simulated customer-days (for throughput)"});
+    write_scalar(ctx, g, at, "wall_seconds", s.wall_seconds,
+                 {"s", "wall-clock time of the simulation, output excluded"});
+    write_scalar(ctx, g, at, "bytes_per_customer", std::uint64_t{s.bytes_per_customer},
+                 {"bytes", "bytes of customer state per customer"});
+    write_scalar(ctx, g, at, "threads", std::int32_t{s.threads},
+                 {"1", "worker threads used (results do not depend on it)"});
+}
+
+void write_model(const Context& ctx, hid_t file, const RunResult& r) {
+    const std::string at = "/model";
+    Handle g = create_group(ctx, file, "model");
+    std::vector<std::string> names;
+    std::vector<double> values;
+    for (const auto& [name, value] : r.model_parameters) {
+        names.push_back(name);
+        values.push_back(value);
+    }
+    write_string_vector(ctx, g, at, "parameter_names", names,
+                        {"", "dotted parameter names, e.g. spend.p", "parameter"});
+    write_vector(ctx, g, at, "parameter_values", values,
+                 {"", "parameter values, in the units of each parameter's name", "parameter"});
+}
+
+template <class T, class A>
+void write_column(const Context& ctx, hid_t group, const char* name, const std::vector<T, A>& values,
+                  const Meta& meta) {
+    if (values.empty()) return;
+    write_vector(ctx, group, "/customers", name, values, meta, Storage::Compressed);
+}
+
+void write_customers(const Context& ctx, hid_t file, const RunResult& r) {
+    Handle g = create_group(ctx, file, "customers");
+    const Population& p = *r.customers;
+    const char* dim = "customer";
+    // The key is written even for an empty population, so the group always has a length.
+    write_vector(ctx, g, "/customers", "key", p.key,
+                 {"1", "stable random-number identity of the customer", dim},
+                 Storage::Compressed);
+    write_column(ctx, g, "lambda_per_day", p.lambda_per_day,
+                 {"purchases per day", "truth: purchase rate while alive", dim});
+    write_column(ctx, g, "dropout_p", p.dropout_p,
+                 {"1", "truth: probability of leaving after a repeat purchase", dim});
+    write_column(ctx, g, "churn_theta", p.churn_theta,
+                 {"1", "truth: probability of cancelling at a renewal", dim});
+    write_column(ctx, g, "spend_rate", p.spend_rate,
+                 {"1/cents", "truth: Gamma-Gamma nu; mean spend = p / nu cents", dim});
+    write_column(ctx, g, "death_day", p.death_day,
+                 {"days", "truth: day the customer left for good; +inf while alive", dim});
+    write_column(ctx, g, "next_event_day", p.next_event_day,
+                 {"days", "truth: next purchase or renewal; +inf when none", dim});
+    write_column(ctx, g, "birth_day", p.birth_day,
+                 {"days", "first purchase (acquisition)", dim});
+    write_column(ctx, g, "last_purchase_day", p.last_purchase_day,
+                 {"days", "most recent purchase", dim});
+    write_column(ctx, g, "repeat_purchases", p.repeat_purchases,
+                 {"purchases", "purchases after the first", dim});
+    write_column(ctx, g, "spend_cents", p.spend_cents,
+                 {"cents", "total spend, first purchase included", dim});
+    if (!p.stage.empty()) {
+        write_column(ctx, g, "stage", p.stage,
+                     {"1", "lifecycle stage at the last step, index into stage_names", dim});
+        Handle d = ctx.own(H5Dopen2(g, "stage", H5P_DEFAULT), H5Dclose, "open /customers/stage");
+        write_strings_attribute(ctx, d, "/customers/stage", "stage_names", kStageNames);
+    }
+    write_column(ctx, g, "stage_since_day", p.stage_since_day,
+                 {"days", "when the current stage began", dim});
+    write_column(ctx, g, "cohort", r.customer_cohort,
+                 {"1", "cohort of the customer (see /cohorts/cohort)", dim});
+    write_column(ctx, g, "channel", r.customer_channel,
+                 {"1", "row of /channels; -1 = initial base", dim});
+}
+
+/// Writes the whole file at `temporary`; messages name `path`, the name the user gave.
+void write_file(const std::string& temporary, const std::string& path, const RunResult& r,
+                const RunMetadata& meta) {
+    const Context ctx(path);
+    Handle fapl = ctx.own(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "set file access properties");
+    // The 1.8 file format stores attributes over 64 KiB (a long scenario_text) and is read by
+    // every HDF5 from 1.8 on, h5py included. Semi close refuses to close with objects open.
+    ctx.check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18),
+              "set file format bounds");
+    ctx.check(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "set file close degree");
+    Handle file = ctx.own(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
+                          H5Fclose, "create file (temporary " + temporary + ")");
+    write_root_attributes(ctx, file, r, meta);
+    write_time_series(ctx, file, r);
+    write_cohorts(ctx, file, r);
+    write_channels(ctx, file, r);
+    write_summary(ctx, file, r);
+    write_model(ctx, file, r);
+    if (r.customers) write_customers(ctx, file, r);
+    ctx.check(file.close(), "close file (temporary " + temporary + ")");
+}
+
+bool path_exists(const std::string& path) {
+    std::error_code ignored;
+    return fs::exists(fs::symlink_status(path, ignored));
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading (for describe_result_file)
+
+std::string read_string_attribute(const Context& ctx, hid_t object, const char* name) {
+    const std::string what = "read attribute " + std::string(name);
+    Handle attribute = ctx.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
+    Handle type = ctx.own(H5Aget_type(attribute), H5Tclose, what);
+    Handle space = ctx.own(H5Aget_space(attribute), H5Sclose, what);
+    if (H5Tget_class(type) != H5T_STRING || H5Sget_simple_extent_npoints(space) != 1) {
+        ctx.fail(what + ": not a single string");
+    }
+    if (ctx.value(H5Tis_variable_str(type), what) > 0) {
+        Handle memory = string_type(ctx);
+        char* text = nullptr;
+        ctx.check(H5Aread(attribute, memory, &text), what);
+        std::string value = text != nullptr ? text : "";
+        H5free_memory(text);
+        return value;
+    }
+    const std::size_t size = H5Tget_size(type);
+    std::string value(size, '\0');
+    ctx.check(H5Aread(attribute, type, value.data()), what);
+    value.resize(std::min(value.find('\0'), value.size()));
+    return value;
+}
+
+/// The attribute as text, or "?" when the file does not have it (older or foreign files).
+std::string attribute_text(const Context& ctx, hid_t object, const char* name) {
+    const std::string what = "look up attribute " + std::string(name);
+    if (ctx.value(H5Aexists(object, name), what) == 0) return "?";
+    Handle attribute = ctx.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
+    Handle type = ctx.own(H5Aget_type(attribute), H5Tclose, what);
+    const H5T_class_t type_class = H5Tget_class(type);
+    if (type_class == H5T_STRING) return read_string_attribute(ctx, object, name);
+    if (type_class == H5T_FLOAT) {
+        double value = 0;
+        ctx.check(H5Aread(attribute, H5T_NATIVE_DOUBLE, &value), "read attribute " +
+                  std::string(name));
+        std::ostringstream out;
+        out << value;
+        return out.str();
+    }
+    if (type_class == H5T_INTEGER) {
+        if (H5Tget_sign(type) == H5T_SGN_NONE) {
+            std::uint64_t value = 0;
+            ctx.check(H5Aread(attribute, H5T_NATIVE_UINT64, &value), "read attribute " +
+                      std::string(name));
+            return std::to_string(value);
+        }
+        std::int64_t value = 0;
+        ctx.check(H5Aread(attribute, H5T_NATIVE_INT64, &value), "read attribute " +
+                  std::string(name));
+        return std::to_string(value);
+    }
+    return "?";
+}
+
+std::string type_name(hid_t type) {
+    const std::size_t bits = H5Tget_size(type) * 8;
+    switch (H5Tget_class(type)) {
+        case H5T_INTEGER:
+            return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(bits);
+        case H5T_FLOAT:
+            return "float" + std::to_string(bits);
+        case H5T_STRING:
+            return "string";
+        default:
+            return "other";
+    }
+}
+
+struct DatasetInfo {
+    std::string path;
+    std::string type;
+    std::vector<hsize_t> dims;  ///< empty for scalars
+    std::string units;
+};
+
+DatasetInfo dataset_info(const Context& ctx, hid_t dataset, const std::string& path) {
+    const std::string what = "inspect dataset " + path;
+    Handle type = ctx.own(H5Dget_type(dataset), H5Tclose, what);
+    Handle space = ctx.own(H5Dget_space(dataset), H5Sclose, what);
+    const int rank = ctx.value(H5Sget_simple_extent_ndims(space), what);
+    DatasetInfo info{path, type_name(type), std::vector<hsize_t>(std::size_t(rank)), ""};
+    if (rank > 0) ctx.value(H5Sget_simple_extent_dims(space, info.dims.data(), nullptr), what);
+    if (ctx.value(H5Aexists(dataset, "units"), what) > 0) {
+        info.units = attribute_text(ctx, dataset, "units");
+    }
+    return info;
+}
+
+/// Every dataset below `group`, depth first, in name order.
+void collect_datasets(const Context& ctx, hid_t group, const std::string& prefix,
+                      std::vector<DatasetInfo>& out) {
+    H5G_info_t info;
+    ctx.check(H5Gget_info(group, &info), "list group " + (prefix.empty() ? "/" : prefix));
+    for (hsize_t i = 0; i < info.nlinks; ++i) {
+        const std::string what = "list group " + (prefix.empty() ? "/" : prefix);
+        const ssize_t length = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i,
+                                                  nullptr, 0, H5P_DEFAULT);
+        if (length < 0) ctx.fail(what);
+        std::string name(std::size_t(length) + 1, '\0');
+        if (H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(),
+                               name.size(), H5P_DEFAULT) < 0) {
+            ctx.fail(what);
+        }
+        name.resize(std::size_t(length));
+        const std::string path = prefix + "/" + name;
+        Handle object = ctx.own(H5Oopen(group, name.c_str(), H5P_DEFAULT), H5Oclose,
+                                "open " + path);
+        const H5I_type_t kind = H5Iget_type(object);
+        if (kind == H5I_GROUP) {
+            collect_datasets(ctx, object, path, out);
+        } else if (kind == H5I_DATASET) {
+            out.push_back(dataset_info(ctx, object, path));
+        }
+    }
+}
+
+/// "1234567" -> "1,234,567".
+std::string group_thousands(std::uint64_t magnitude) {
+    std::string digits = std::to_string(magnitude);
+    std::string out;
+    const std::size_t first = digits.size() % 3 == 0 ? 3 : digits.size() % 3;
+    out += digits.substr(0, first);
+    for (std::size_t i = first; i < digits.size(); i += 3) out += "," + digits.substr(i, 3);
+    return out;
+}
+
+std::string format_count(std::int64_t value) {
+    const std::uint64_t magnitude =
+        value < 0 ? std::uint64_t{0} - std::uint64_t(value) : std::uint64_t(value);
+    return (value < 0 ? "-" : "") + group_thousands(magnitude);
+}
+
+/// Integer cents as currency units with two decimals: 1234567 -> "12,345.67".
+std::string format_cents(std::int64_t cents) {
+    const std::uint64_t magnitude =
+        cents < 0 ? std::uint64_t{0} - std::uint64_t(cents) : std::uint64_t(cents);
+    const std::uint64_t fraction = magnitude % 100;
+    return (cents < 0 ? "-" : "") + group_thousands(magnitude / 100) + "." +
+           (fraction < 10 ? "0" : "") + std::to_string(fraction);
+}
+
+std::string format_cents(double cents) {
+    if (std::isnan(cents)) return "n/a";
+    if (!std::isfinite(cents) || std::fabs(cents) >= 9e18) return cents > 0 ? "inf" : "-inf";
+    return format_cents(static_cast<std::int64_t>(std::llround(cents)));
+}
+
+std::string format_number(double value) {
+    if (std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 9e15) {
+        return format_count(static_cast<std::int64_t>(value));
+    }
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.6g", value);
+    return buffer;
+}
+
+std::string pad(std::string text, std::size_t width) {
+    if (text.size() < width) text.append(width - text.size(), ' ');
+    return text;
+}
+
+std::string format_dims(const std::vector<hsize_t>& dims) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+        if (i > 0) out += ", ";
+        out += std::to_string(dims[i]);
+    }
+    return out + "]";
+}
+
+/// A summary value with its units; money as currency units, counts with thousands separators.
+std::string format_summary_value(const Context& ctx, hid_t dataset, const DatasetInfo& info) {
+    const std::string what = "read dataset " + info.path;
+    const bool money = info.units.rfind("cents", 0) == 0;
+    Handle type = ctx.own(H5Dget_type(dataset), H5Tclose, what);
+    std::string text;
+    if (H5Tget_class(type) == H5T_INTEGER) {
+        std::int64_t value = 0;
+        ctx.check(H5Dread(dataset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), what);
+        text = money ? format_cents(value) : format_count(value);
+    } else if (H5Tget_class(type) == H5T_FLOAT) {
+        double value = 0;
+        ctx.check(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value),
+                  what);
+        if (money) {
+            text = format_cents(value);
+        } else if (info.units == "s") {
+            char buffer[64];
+            std::snprintf(buffer, sizeof buffer, "%.3f", value);
+            text = buffer;
+        } else {
+            text = format_number(value);
+        }
+    } else {
+        return "(" + info.type + ")";
+    }
+    if (money) {
+        // "cents per customer" is shown as "per customer": the value is in currency units.
+        const std::string rest = info.units.substr(5);
+        return text + rest;
+    }
+    if (!info.units.empty() && info.units != "1") text += " " + info.units;
+    return text;
+}
+
+std::string summary_label(const std::string& name, const std::string& units) {
+    constexpr std::string_view suffix = "_cents";
+    if (units.rfind("cents", 0) == 0 && name.size() > suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        return name.substr(0, name.size() - suffix.size());
+    }
+    return name;
+}
+
+/// Summary datasets in the order they are written, so the description reads top-down.
+constexpr std::array<const char*, 18> kSummaryOrder = {
+    "customers",       "initial_customers",      "acquired_customers",
+    "alive_at_end",    "purchases",              "repeat_purchases",
+    "revenue_cents",   "margin_cents",           "acquisition_cost_cents",
+    "fixed_cost_cents", "profit_cents",          "discounted_profit_cents",
+    "cac_cents",       "mean_spend_cents",       "customer_days",
+    "wall_seconds",    "bytes_per_customer",     "threads"};
+
+std::vector<std::string> read_string_dataset(const Context& ctx, hid_t dataset,
+                                             const std::string& path) {
+    const std::string what = "read dataset " + path;
+    Handle space = ctx.own(H5Dget_space(dataset), H5Sclose, what);
+    const hssize_t count = ctx.value(H5Sget_simple_extent_npoints(space), what);
+    Handle memory = string_type(ctx);
+    std::vector<char*> pointers(std::size_t(count), nullptr);
+    std::vector<std::string> out;
+    if (count == 0) return out;
+    ctx.check(H5Dread(dataset, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), what);
+    for (char* p : pointers) out.emplace_back(p != nullptr ? p : "");
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(memory, space, H5P_DEFAULT, pointers.data());
+#else
+    H5Dvlen_reclaim(memory, space, H5P_DEFAULT, pointers.data());
+#endif
+    return out;
+}
+
+std::vector<double> read_double_dataset(const Context& ctx, hid_t dataset,
+                                        const std::string& path) {
+    const std::string what = "read dataset " + path;
+    Handle space = ctx.own(H5Dget_space(dataset), H5Sclose, what);
+    const hssize_t count = ctx.value(H5Sget_simple_extent_npoints(space), what);
+    std::vector<double> out(static_cast<std::size_t>(count));
+    if (count > 0) {
+        ctx.check(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
+                  what);
+    }
+    return out;
+}
+
+const DatasetInfo* find_dataset(const std::vector<DatasetInfo>& all, const std::string& path) {
+    for (const DatasetInfo& d : all) {
+        if (d.path == path) return &d;
+    }
+    return nullptr;
+}
+
+/// Length of the first axis of `path`, or nullopt when absent.
+std::optional<hsize_t> length_of(const std::vector<DatasetInfo>& all, const std::string& path) {
+    const DatasetInfo* d = find_dataset(all, path);
+    if (d == nullptr || d->dims.empty()) return std::nullopt;
+    return d->dims[0];
+}
+
+}  // namespace
+
+void write_result(const std::string& path, const RunResult& result, const RunMetadata& meta,
+                  bool overwrite) {
+    silence_hdf5();
+    if (!overwrite && path_exists(path)) {
+        throw BadInput(path + " exists; use --force to overwrite it");
+    }
+    check_shapes(path, result);
+    fs::path directory = fs::path(path).parent_path();
+    if (directory.empty()) directory = ".";
+    std::error_code ec;
+    if (!fs::is_directory(directory, ec)) {
+        throw RuntimeFailure("cannot write " + path + ": directory " + directory.string() +
+                             " does not exist");
+    }
+    const std::string temporary = path + ".partial-" + std::to_string(::getpid());
+    try {
+        write_file(temporary, path, result, meta);
+        // Checked again: another process may have created the file while this one wrote.
+        if (!overwrite && path_exists(path)) {
+            throw BadInput(path + " exists; use --force to overwrite it");
+        }
+        fs::rename(temporary, path, ec);
+        if (ec) {
+            throw RuntimeFailure("cannot rename " + temporary + " to " + path + ": " +
+                                 ec.message());
+        }
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(temporary, ignored);
+        throw;
+    }
+}
+
+std::string describe_result_file(const std::string& path) {
+    silence_hdf5();
+    std::error_code ec;
+    if (!fs::exists(path, ec)) throw RuntimeFailure("cannot open " + path + ": no such file");
+    if (!fs::is_regular_file(path, ec)) {
+        throw RuntimeFailure("cannot open " + path + ": not a regular file");
+    }
+    const Context ctx(path);
+    if (H5Fis_hdf5(path.c_str()) <= 0) {
+        hdf5_detail();
+        throw RuntimeFailure(path + ": not an HDF5 file, so not a retsim result");
+    }
+    Handle file = ctx.own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+                          "open the file for reading");
+    if (ctx.value(H5Aexists(file, "format_version"), "look up attribute format_version") == 0) {
+        throw RuntimeFailure(path + ": not a retsim result (no format_version attribute)");
+    }
+
+    std::vector<DatasetInfo> datasets;
+    collect_datasets(ctx, file, "", datasets);
+
+    std::ostringstream out;
+    const auto line = [&out](const char* label, const std::string& value) {
+        out << "  " << pad(label, 16) << value << '\n';
+    };
+    out << "retsim result " << path << '\n';
+    line("format", attribute_text(ctx, file, "format_version"));
+    line("program", attribute_text(ctx, file, "program") + " " +
+                        attribute_text(ctx, file, "program_version") + ", commit " +
+                        attribute_text(ctx, file, "git_commit"));
+    line("scenario", attribute_text(ctx, file, "scenario_name"));
+    std::string overrides = attribute_text(ctx, file, "overrides");
+    std::replace(overrides.begin(), overrides.end(), '\n', ' ');
+    line("overrides", overrides.empty() ? "none" : overrides);
+    line("seed", attribute_text(ctx, file, "seed") + ", replicate " +
+                     attribute_text(ctx, file, "replicate"));
+    line("threads", attribute_text(ctx, file, "threads"));
+    line("created", attribute_text(ctx, file, "created_utc"));
+    line("steps", attribute_text(ctx, file, "steps") + " of " +
+                      attribute_text(ctx, file, "step_days") + " days");
+    const auto count_text = [](std::optional<hsize_t> n) {
+        return n ? format_count(std::int64_t(*n)) : std::string("?");
+    };
+    line("cohort groups", count_text(length_of(datasets, "/cohorts/cohort")));
+    line("channels", count_text(length_of(datasets, "/channels/name")));
+    const std::optional<hsize_t> customers = length_of(datasets, "/customers/key");
+    line("customers", customers ? "stored (" + format_count(std::int64_t(*customers)) + " rows)"
+                                : std::string("not stored"));
+
+    out << "datasets:\n";
+    std::size_t width = 0;
+    for (const DatasetInfo& d : datasets) {
+        if (!d.dims.empty()) width = std::max(width, d.path.size());
+    }
+    std::size_t scalars = 0;
+    for (const DatasetInfo& d : datasets) {
+        if (d.dims.empty()) {
+            ++scalars;
+            continue;
+        }
+        out << "  " << pad(d.path, width + 2) << pad(d.type + format_dims(d.dims), 24)
+            << (d.units.empty() || d.units == "1" ? "" : d.units) << '\n';
+    }
+    if (scalars > 0) out << "  (and " << scalars << " scalar datasets in /summary)\n";
+
+    if (ctx.value(H5Lexists(file, "summary", H5P_DEFAULT), "look up /summary") > 0) {
+        out << "summary (money in currency units):\n";
+        Handle summary = ctx.own(H5Gopen2(file, "summary", H5P_DEFAULT), H5Gclose,
+                                 "open /summary");
+        std::vector<std::string> names(kSummaryOrder.begin(), kSummaryOrder.end());
+        for (const DatasetInfo& d : datasets) {
+            // Datasets that later format versions add are shown after the known ones.
+            const std::string prefix = "/summary/";
+            if (d.path.rfind(prefix, 0) != 0) continue;
+            const std::string name = d.path.substr(prefix.size());
+            if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+        }
+        for (const std::string& name : names) {
+            const DatasetInfo* d = find_dataset(datasets, "/summary/" + name);
+            if (d == nullptr || !d->dims.empty()) continue;
+            Handle dataset = ctx.own(H5Dopen2(summary, name.c_str(), H5P_DEFAULT), H5Dclose,
+                                     "open " + d->path);
+            out << "  " << pad(summary_label(name, d->units), 24)
+                << format_summary_value(ctx, dataset, *d) << '\n';
+        }
+    }
+
+    if (find_dataset(datasets, "/model/parameter_names") != nullptr &&
+        find_dataset(datasets, "/model/parameter_values") != nullptr) {
+        Handle names_set = ctx.own(H5Dopen2(file, "model/parameter_names", H5P_DEFAULT),
+                                   H5Dclose, "open /model/parameter_names");
+        Handle values_set = ctx.own(H5Dopen2(file, "model/parameter_values", H5P_DEFAULT),
+                                    H5Dclose, "open /model/parameter_values");
+        const std::vector<std::string> names =
+            read_string_dataset(ctx, names_set, "/model/parameter_names");
+        const std::vector<double> values =
+            read_double_dataset(ctx, values_set, "/model/parameter_values");
+        if (!names.empty()) {
+            out << "model parameters:\n";
+            std::size_t name_width = 0;
+            for (const std::string& n : names) name_width = std::max(name_width, n.size());
+            for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) {
+                char buffer[64];
+                std::snprintf(buffer, sizeof buffer, "%.6g", values[i]);
+                out << "  " << pad(names[i], name_width + 2) << buffer << '\n';
+            }
+        }
+    }
+    return out.str();
+}
+
+}  // namespace retsim
