@@ -178,6 +178,16 @@ float float_not_above(double x) {
     return double(f) > x ? std::nextafter(f, -std::numeric_limits<float>::infinity()) : f;
 }
 
+/// Smallest float not below x: for a float y, y < x exactly when y < float_not_below(x).
+float float_not_below(double x) {
+    const float f = float(x);
+    return double(f) < x ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
+}
+
+/// Truth at the end of a step: an event at exactly `day` belongs to the next step (models
+/// simulate up to but excluding the step end), so a customer is gone once death_day < day.
+bool gone_at(float death_day, double day) { return double(death_day) < day; }
+
 /// Reclassifies the customers [begin, end) at `now` and keeps `counts` (stage by truth) current.
 /// Customers [newcomers, end) entered during this step and are added to the counts first.
 /// Only customers whose stage or truth can have changed are reclassified: those who bought or
@@ -190,21 +200,22 @@ void update_stages(Population& pop, std::size_t begin, std::size_t end, std::siz
     if (rebuild) {
         counts.fill(0);
     } else {
-        for (std::size_t i = newcomers; i < end; ++i) counts[cell(pop.stage[i], double(pop.death_day[i]) <= prev_now)] += 1;
+        for (std::size_t i = newcomers; i < end; ++i) counts[cell(pop.stage[i], gone_at(pop.death_day[i], prev_now))] += 1;
     }
-    // Pass 1, branch-free so that it vectorises: which customers may have changed. A float x
-    // satisfies x <= t exactly when x <= the largest float not above t.
+    // Pass 1, branch-free so that it vectorises: which customers may have changed. For a float
+    // x, x <= t exactly when x <= float_not_above(t), and x < t when x < float_not_below(t).
     std::array<std::uint8_t, kBlockCustomers> candidate;
     const float prev_f = float(prev_now);  // purchases since prev_now are stored at or after this
     const float now_down = float_not_above(now);
-    const float prev_down = rebuild ? -std::numeric_limits<float>::infinity() : float_not_above(prev_now);
+    const float now_up = float_not_below(now);
+    const float prev_up = rebuild ? -std::numeric_limits<float>::infinity() : float_not_below(prev_now);
     const float* last = pop.last_purchase_day.data() + begin;
     const float* review = pop.review_day.data() + begin;
     const float* death_day = pop.death_day.data() + begin;
     const std::size_t old_end = rebuild ? begin : newcomers;
     for (std::size_t j = 0; j < old_end - begin; ++j) {
         candidate[j] = std::uint8_t((last[j] >= prev_f) | (review[j] <= now_down) |
-                                    ((death_day[j] <= now_down) != (death_day[j] <= prev_down)));
+                                    ((death_day[j] < now_up) != (death_day[j] < prev_up)));
     }
     for (std::size_t j = old_end - begin; j < end - begin; ++j) candidate[j] = 1;
 
@@ -220,9 +231,8 @@ void update_stages(Population& pop, std::size_t begin, std::size_t end, std::siz
             }
         }
         if (candidate[j] == 0) continue;
-        const double death = pop.death_day[i];
-        const bool gone = death <= now;
-        const bool gone_before = death <= prev_now;
+        const bool gone = gone_at(pop.death_day[i], now);
+        const bool gone_before = gone_at(pop.death_day[i], prev_now);
         const StageOutput out = classify(
             {now, pop.birth_day[i], pop.last_purchase_day[i], pop.stage_since_day[i], pop.stage[i], gone}, rules);
         if (!rebuild) counts[cell(pop.stage[i], gone_before)] -= 1;
@@ -235,7 +245,8 @@ void update_stages(Population& pop, std::size_t begin, std::size_t end, std::siz
 
 /// Runs one block through every step, adding its tallies to `tally` ([step]).
 void run_block(const Scenario& sc, const Plan& plan, const Block& block, const StageRules& rules,
-               const RandomKey& rk, Population& pop, std::vector<StepTally>& tally, Progress* progress) {
+               const RandomKey& rk, Population& pop, std::vector<StepTally>& tally, Progress* progress,
+               bool reclassify_all) {
     const Behaviour& model = *sc.population.behaviour;
     const Group& group = plan.groups[block.group];
     const double margin = sc.economics.margin_fraction;
@@ -294,7 +305,7 @@ void run_block(const Scenario& sc, const Plan& plan, const Block& block, const S
         const double now = plan.step_end_day[s];
         model.advance(pop, block.begin, started_end, now, rk, sink);
         cell.add_purchases(sink);
-        update_stages(pop, block.begin, started_end, newcomers_begin, s == first_step ? -kInf : prev_now, now,
+        update_stages(pop, block.begin, started_end, newcomers_begin, s == first_step || reclassify_all ? -kInf : prev_now, now,
                       rules, counts);
         cell.stage_truth = counts;
         prev_now = now;
@@ -340,7 +351,7 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
                               for (std::size_t b = range.begin(); b < range.end(); ++b) {
                                   std::fill(tally.begin(), tally.end(), StepTally{});
                                   const Block& block = plan.blocks[b];
-                                  run_block(sc, plan, block, rules, rk, pop, tally, options.progress);
+                                  run_block(sc, plan, block, rules, rk, pop, tally, options.progress, options.reclassify_all);
                                   // Integer sums: exact in any order, so a lock is enough.
                                   const std::lock_guard lock(cells_mutex);
                                   for (std::size_t s = 0; s < steps; ++s) cells[block.group * steps + s].add(tally[s]);

@@ -21,6 +21,9 @@ struct RunOptions {
     int threads = 0;              ///< worker threads; 0 = all cores. Results do not depend on it.
     bool keep_customers = false;  ///< return the final per-customer state
     Progress* progress = nullptr; ///< optional, updated as blocks finish steps
+    /// Classify every customer at every step instead of only those whose stage can have
+    /// changed. Same results, slower: exists so that tests can prove exactly that.
+    bool reclassify_all = false;
 };
 
 /// Runs a checked scenario. Bit-identical results for any thread count. Throws BadInput when
