@@ -1,0 +1,199 @@
+// Engine properties: bit-identical results for any thread count, incremental classification
+// equal to full reclassification, common random numbers between scenarios, and accounting
+// identities that must hold to the cent.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <map>
+
+#include "test_engine_helpers.hpp"
+
+using namespace retsim;
+using retsim::test::run;
+using retsim::test::scenario_file;
+
+namespace {
+
+/// A default-scenario run small enough for a unit test: 20,000 initial customers with a year
+/// of history, both acquisition channels, 26 weekly steps.
+Scenario small_default(std::vector<std::string> extra = {}) {
+    std::vector<std::string> overrides = {"population.initial_customers=20000", "run.horizon_days=182"};
+    overrides.insert(overrides.end(), extra.begin(), extra.end());
+    return parse_scenario(default_scenario_text(), "<built-in default>", overrides);
+}
+
+template <class V>
+bool same_bytes(const V& a, const V& b) {
+    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0);
+}
+
+/// Every result array and the per-customer state compared bit for bit.
+void require_identical(const RunResult& a, const RunResult& b) {
+    const TimeSeries &x = a.series, &y = b.series;
+    CHECK(same_bytes(x.time_days, y.time_days));
+    CHECK(same_bytes(x.customers, y.customers));
+    CHECK(same_bytes(x.alive, y.alive));
+    CHECK(same_bytes(x.stage_by_truth, y.stage_by_truth));
+    CHECK(same_bytes(x.purchases, y.purchases));
+    CHECK(same_bytes(x.revenue_cents, y.revenue_cents));
+    CHECK(same_bytes(x.margin_cents, y.margin_cents));
+    CHECK(same_bytes(x.profit_cents, y.profit_cents));
+    CHECK(same_bytes(x.discounted_profit_cents, y.discounted_profit_cents));
+    CHECK(same_bytes(a.cohorts.stage_by_truth, b.cohorts.stage_by_truth));
+    CHECK(same_bytes(a.cohorts.realised_clv_cents, b.cohorts.realised_clv_cents));
+    CHECK(same_bytes(a.channels.roi, b.channels.roi));
+    CHECK(a.summary.discounted_profit_cents == b.summary.discounted_profit_cents);
+    REQUIRE(a.customers.has_value() == b.customers.has_value());
+    if (a.customers) {
+        const Population &p = *a.customers, &q = *b.customers;
+        CHECK(same_bytes(p.key, q.key));
+        CHECK(same_bytes(p.lambda_per_day, q.lambda_per_day));
+        CHECK(same_bytes(p.death_day, q.death_day));
+        CHECK(same_bytes(p.last_purchase_day, q.last_purchase_day));
+        CHECK(same_bytes(p.spend_cents, q.spend_cents));
+        CHECK(same_bytes(p.stage, q.stage));
+        CHECK(same_bytes(p.stage_since_day, q.stage_since_day));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("engine: results are bit-identical for 1, 2 and 4 threads", "[unit]") {
+    const Scenario sc = small_default();
+    const RunResult one = run(sc, 1, true);
+    const RunResult two = run(sc, 2, true);
+    const RunResult four = run(sc, 4, true);
+    REQUIRE(one.summary.customers > 20000);  // acquisition ran, so arrivals are covered too
+    require_identical(one, two);
+    require_identical(one, four);
+}
+
+TEST_CASE("engine: incremental stage classification equals full reclassification", "[unit]") {
+    const std::vector<Scenario> scenarios = {
+        small_default(),
+        scenario_file("scenarios/validation/sbg_regular.toml", {"population.initial_customers=20000"}),
+        scenario_file("scenarios/validation/cdnow_paretonbd.toml",
+                      {"population.initial_customers=5000", "population.history_days=200", "run.step_days=3"}),
+        // Odd step length and thresholds that are not multiples of it.
+        scenario_file("scenarios/validation/cdnow_bgnbd.toml",
+                      {"population.initial_customers=5000", "population.history_days=100", "run.step_days=0.7",
+                       "lifecycle.welcome_days=10", "lifecycle.lapsed_after=20", "lifecycle.inactive_after=30.5",
+                       "lifecycle.lost_after=60", "lifecycle.won_back_days=15"}),
+    };
+    for (const Scenario& sc : scenarios) {
+        INFO(sc.source_name);
+        require_identical(run(sc, 2, true, false), run(sc, 2, true, true));
+    }
+}
+
+TEST_CASE("engine: scenarios that differ in a later setting share customers and draws", "[unit]") {
+    // Doubling one channel's spend changes who that channel brings, but not the initial base
+    // nor the other channel's customers; changing the margin changes no purchase at all.
+    const Scenario a = small_default();
+    const Scenario b = small_default({"acquisition.channels[1].spend_per_week_cents=1000000"});
+    const RunResult ra = run(a, 2, true);
+    const RunResult rb = run(b, 2, true);
+    REQUIRE(ra.channels.acquired[1] != rb.channels.acquired[1]);
+    CHECK(ra.channels.acquired[0] == rb.channels.acquired[0]);
+
+    const auto by_key = [](const RunResult& r) {
+        std::map<std::uint64_t, std::size_t> index;
+        for (std::size_t i = 0; i < r.customers->size(); ++i) {
+            if (r.customer_channel[i] != 1) index[r.customers->key[i]] = i;
+        }
+        return index;
+    };
+    const auto ia = by_key(ra), ib = by_key(rb);
+    REQUIRE(ia.size() == ib.size());
+    std::size_t same = 0;
+    for (const auto& [key, i] : ia) {
+        const auto it = ib.find(key);
+        REQUIRE(it != ib.end());
+        const std::size_t j = it->second;
+        same += ra.customers->spend_cents[i] == rb.customers->spend_cents[j] &&
+                ra.customers->last_purchase_day[i] == rb.customers->last_purchase_day[j] &&
+                ra.customers->death_day[i] == rb.customers->death_day[j] &&
+                ra.customers->stage[i] == rb.customers->stage[j];
+    }
+    CHECK(same == ia.size());
+
+    const RunResult rc = run(small_default({"economics.margin_fraction=0.5"}), 2);
+    CHECK(rc.series.purchases == ra.series.purchases);
+    CHECK(rc.series.revenue_cents == ra.series.revenue_cents);
+    CHECK(rc.series.margin_cents != ra.series.margin_cents);
+}
+
+TEST_CASE("engine: replicates and seeds give different draws", "[unit]") {
+    const RunResult base = run(small_default(), 2);
+    CHECK(run(small_default({"run.replicate=1"}), 2).series.revenue_cents != base.series.revenue_cents);
+    CHECK(run(small_default({"run.seed=2"}), 2).series.revenue_cents != base.series.revenue_cents);
+}
+
+TEST_CASE("engine: accounting identities hold to the cent", "[unit]") {
+    const RunResult r = run(small_default({"economics.fixed_cost_per_week_cents=123457"}), 2);
+    const TimeSeries& ts = r.series;
+    const std::size_t steps = r.steps;
+    std::int64_t margin = 0, revenue = 0, acquisition = 0, fixed = 0, profit = 0, acquired = 0;
+    for (std::size_t s = 0; s < steps; ++s) {
+        CHECK(ts.profit_cents[s] == ts.margin_cents[s] - ts.acquisition_cost_cents[s] - ts.fixed_cost_cents[s]);
+        std::int64_t staged = 0, alive = 0;
+        for (std::size_t k = 0; k < kStageCount; ++k) {
+            CHECK(ts.stage_counts[s * kStageCount + k] ==
+                  ts.stage_by_truth[(s * kStageCount + k) * kTruthCount] +
+                      ts.stage_by_truth[(s * kStageCount + k) * kTruthCount + 1]);
+            staged += ts.stage_counts[s * kStageCount + k];
+            alive += ts.stage_by_truth[(s * kStageCount + k) * kTruthCount];
+        }
+        CHECK(staged == ts.customers[s]);  // every acquired customer has exactly one stage
+        CHECK(alive == ts.alive[s]);
+        margin += ts.margin_cents[s];
+        revenue += ts.revenue_cents[s];
+        acquisition += ts.acquisition_cost_cents[s];
+        fixed += ts.fixed_cost_cents[s];
+        profit += ts.profit_cents[s];
+        acquired += ts.acquired[s];
+    }
+    CHECK(margin == r.summary.margin_cents);
+    CHECK(revenue == r.summary.revenue_cents);
+    CHECK(profit == r.summary.profit_cents);
+    CHECK(acquired == r.summary.acquired_customers);
+    CHECK(fixed == r.summary.fixed_cost_cents);
+
+    // Cohort rows add up to the totals; channel spend adds up to acquisition spend.
+    std::int64_t cohort_margin = 0, cohort_revenue = 0, cohort_customers = 0, cohort_cost = 0;
+    for (std::size_t g = 0; g < r.cohorts.cohort.size(); ++g) {
+        cohort_margin += r.cohorts.margin_cents[g];
+        cohort_revenue += r.cohorts.revenue_cents[g];
+        cohort_customers += r.cohorts.customers[g];
+        cohort_cost += r.cohorts.acquisition_cost_cents[g];
+    }
+    CHECK(cohort_margin == margin);
+    CHECK(cohort_revenue == revenue);
+    CHECK(cohort_customers == r.summary.customers);
+    CHECK(cohort_cost == acquisition);
+    std::int64_t channel_spend = 0, channel_acquired = 0;
+    for (std::size_t c = 0; c < r.channels.name.size(); ++c) {
+        channel_spend += r.channels.spend_cents[c];
+        channel_acquired += r.channels.acquired[c];
+    }
+    CHECK(channel_spend == acquisition);
+    CHECK(channel_acquired == r.summary.acquired_customers);
+    // 15,000 + 5,000 a week for 26 weeks, exactly.
+    CHECK(acquisition == 26 * (1'500'000 + 500'000));
+    CHECK(fixed == 26 * 123'457);
+}
+
+TEST_CASE("engine: acquisition follows the channel response curve", "[stat]") {
+    // Expected customers per weekly step n = m (1 - exp(-S / (m c))); the Poisson total over
+    // 26 steps has standard deviation sqrt(26 n).
+    const RunResult r = run(small_default(), 2);
+    const auto expected = [](double spend, double max_per_week, double cost) {
+        return 26.0 * max_per_week * -std::expm1(-spend / (max_per_week * cost));
+    };
+    const double search = expected(1'500'000, 1'500, 2'500);
+    const double affiliates = expected(500'000, 400, 4'000);
+    CHECK(std::abs(double(r.channels.acquired[0]) - search) < 4.0 * std::sqrt(search));
+    CHECK(std::abs(double(r.channels.acquired[1]) - affiliates) < 4.0 * std::sqrt(affiliates));
+    // Diminishing returns: the average cost per customer exceeds the low-volume cost.
+    CHECK(r.channels.cac_cents[0] > 2'500);
+}

@@ -1,0 +1,137 @@
+// Statistical validation: simulated populations against the closed forms of the published
+// models, with the published parameter sets of scenarios/validation/. Tolerances are stated in
+// standard errors; the populations are large enough that a wrong model (e.g. a rate per day
+// taken as per week, or one purchase a day at most) fails by many standard errors.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "models/closed_forms.hpp"
+#include "test_engine_helpers.hpp"
+
+using namespace retsim;
+using retsim::test::run;
+using retsim::test::scenario_file;
+
+namespace {
+
+constexpr double kTolerance = 4.0;  // standard errors
+
+struct MeanSe {
+    double mean, se;
+};
+
+MeanSe mean_se(const std::vector<double>& xs) {
+    double sum = 0, sum2 = 0;
+    for (double x : xs) sum += x;
+    const double mean = sum / double(xs.size());
+    for (double x : xs) sum2 += (x - mean) * (x - mean);
+    return {mean, std::sqrt(sum2 / double(xs.size() - 1) / double(xs.size()))};
+}
+
+/// Mean cumulative repeat purchases per customer by each day in `days`, one vector per day
+/// holding the value of each replicate; plus revenue per purchase of each replicate.
+struct ReplicateStats {
+    std::vector<std::vector<double>> repeat_by_day;
+    std::vector<double> spend_per_purchase;
+};
+
+ReplicateStats replicate_repeat_purchases(const std::string& file, const std::vector<double>& days, int replicates,
+                                          int customers) {
+    ReplicateStats out;
+    out.repeat_by_day.resize(days.size());
+    for (int rep = 0; rep < replicates; ++rep) {
+        const Scenario sc = scenario_file(file, {"population.initial_customers=" + std::to_string(customers),
+                                                 "run.replicate=" + std::to_string(rep)});
+        REQUIRE(sc.run.step_days == 1.0);
+        const RunResult r = run(sc, 2);
+        for (std::size_t k = 0; k < days.size(); ++k) {
+            std::int64_t total = 0;
+            for (std::size_t s = 0; s < r.steps && r.series.time_days[s] <= days[k] + 1e-9; ++s) {
+                total += r.series.repeat_purchases[s];
+            }
+            out.repeat_by_day[k].push_back(double(total) / customers);
+        }
+        out.spend_per_purchase.push_back(r.summary.mean_spend_cents);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("stat: closed forms reproduce the published CDNOW values", "[unit]") {
+    // Fader, Hardie & Lee (2005) BG/NBD fit to CDNOW; E[X(t)] to three decimals.
+    const BgNbdParams p{0.2426, 4.4137, 0.7930, 2.4262};
+    CHECK(bgnbd_expected_repeat(p, 0.1429) == Approx(0.0078).margin(0.0005));
+    CHECK(bgnbd_expected_repeat(p, 1) == Approx(0.0532).margin(0.0005));
+    CHECK(bgnbd_expected_repeat(p, 3) == Approx(0.1506).margin(0.0005));
+    CHECK(bgnbd_expected_repeat(p, 31.8571) == Approx(1.0405).margin(0.0005));
+    CHECK(bgnbd_expected_repeat(p, 32) == Approx(1.0437).margin(0.0005));
+    CHECK(bgnbd_expected_repeat(p, 78) == Approx(1.858).margin(0.0005));
+    // Gamma-Gamma CDNOW fit: mean spend per transaction $35.22.
+    CHECK(gamma_gamma_mean_spend(GammaGammaParams{6.25, 3.74, 1544}) == Approx(3522).margin(0.5));
+}
+
+TEST_CASE("stat: sBG closed form follows the published retention data", "[unit]") {
+    // Fader & Hardie (2007), Table 1: percent of each cohort still subscribed after t years;
+    // the model was fitted to years 0-7, so it must track them closely there.
+    const double regular[] = {100.0, 63.1, 46.8, 38.2, 32.6, 28.9, 26.2, 24.1};
+    const double high_end[] = {100.0, 86.9, 74.3, 65.3, 59.3, 55.1, 51.7, 49.1};
+    for (int t = 0; t <= 7; ++t) {
+        INFO("year " << t);
+        CHECK(100.0 * sbg_survival(SbgParams{0.704, 1.182, 365}, t) == Approx(regular[t]).margin(1.5));
+        CHECK(100.0 * sbg_survival(SbgParams{0.668, 3.806, 365}, t) == Approx(high_end[t]).margin(1.5));
+    }
+}
+
+TEST_CASE("stat: simulated BG/NBD repeat purchases match E[X(t)], spend matches Gamma-Gamma", "[stat]") {
+    // 16 replicates of 12,500 customers; standard errors from the spread of the replicates.
+    const std::vector<double> days = {1, 7, 21, 223, 224, 546};
+    const ReplicateStats stats = replicate_repeat_purchases("scenarios/validation/cdnow_bgnbd.toml", days, 16, 12'500);
+    const BgNbdParams p{0.2426, 4.4137, 0.7930, 2.4262};
+    for (std::size_t k = 0; k < days.size(); ++k) {
+        const MeanSe m = mean_se(stats.repeat_by_day[k]);
+        const double expected = bgnbd_expected_repeat(p, days[k] / 7.0);
+        INFO("t = " << days[k] << " days: simulated " << m.mean << " +- " << m.se << ", closed form " << expected);
+        CHECK(std::abs(m.mean - expected) < kTolerance * m.se);
+    }
+    const MeanSe spend = mean_se(stats.spend_per_purchase);
+    const double expected_spend = gamma_gamma_mean_spend(GammaGammaParams{6.25, 3.74, 1544});
+    INFO("spend per purchase " << spend.mean << " +- " << spend.se << " cents, closed form " << expected_spend);
+    CHECK(std::abs(spend.mean - expected_spend) < kTolerance * spend.se);
+}
+
+TEST_CASE("stat: simulated Pareto/NBD repeat purchases match E[X(t)]", "[stat]") {
+    const std::vector<double> days = {1, 7, 21, 224, 546};
+    const ReplicateStats stats =
+        replicate_repeat_purchases("scenarios/validation/cdnow_paretonbd.toml", days, 16, 12'500);
+    const ParetoNbdParams p{0.553, 10.578, 0.606, 11.669};
+    for (std::size_t k = 0; k < days.size(); ++k) {
+        const MeanSe m = mean_se(stats.repeat_by_day[k]);
+        const double expected = paretonbd_expected_repeat(p, days[k] / 7.0);
+        INFO("t = " << days[k] << " days: simulated " << m.mean << " +- " << m.se << ", closed form " << expected);
+        CHECK(std::abs(m.mean - expected) < kTolerance * m.se);
+    }
+}
+
+TEST_CASE("stat: simulated sBG survival matches S(t) for both published cohorts", "[stat]") {
+    for (const std::string file : {"scenarios/validation/sbg_regular.toml", "scenarios/validation/sbg_high_end.toml"}) {
+        const Scenario sc = scenario_file(file);
+        const RunResult r = run(sc, 2);
+        const auto& params = sc.population.behaviour->parameters();
+        const SbgParams p{params[0].second, params[1].second, params[2].second};
+        const double n = double(sc.population.initial_customers);
+        // Steps of 73 days: the step ending at 365 t + 73 sees the customers who renewed t times.
+        for (int t = 1; t <= 12; ++t) {
+            const std::size_t s = std::size_t(5 * t);
+            REQUIRE(r.series.time_days[s] == Approx(365.0 * t + 73.0));
+            const double expected = sbg_survival(p, t);
+            const double simulated = double(r.series.alive[s]) / n;
+            const double se = std::sqrt(expected * (1 - expected) / n);
+            INFO(file << " t = " << t << ": simulated " << simulated << ", S(t) = " << expected << ", se " << se);
+            CHECK(std::abs(simulated - expected) < kTolerance * se);
+        }
+    }
+}
