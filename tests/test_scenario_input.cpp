@@ -1,0 +1,471 @@
+// Bad-input tests of the scenario reader: every kind of bad value is reported with its file,
+// line, key and, where obvious, a suggestion; good scenarios and overrides are accepted.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/problems.hpp"
+#include "sim/scenario.hpp"
+#include "sim/table_reader.hpp"
+
+using namespace retsim;
+
+namespace {
+
+// The problems parse_scenario reports for `text`; fails the test when it accepts the text.
+Problems problems_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
+    try {
+        (void)parse_scenario(text, "test.toml", overrides);
+    } catch (const BadInput& e) {
+        return e.problems();
+    }
+    FAIL("the scenario was accepted:\n" << text);
+    return {};
+}
+
+// The single problem reported for `text`.
+Problem only_problem(const std::string& text, const std::vector<std::string>& overrides = {}) {
+    const Problems problems = problems_of(text, overrides);
+    INFO(problems.format());
+    REQUIRE(problems.size() == 1);
+    return problems.list().front();
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+std::string read_text(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+// Every key the scenario reader accepts, as a dotted path; "[]" marks an array of tables.
+const std::vector<std::string> kAllKeys = {
+    "run.horizon_days", "run.step_days", "run.seed", "run.replicate",
+    "population.initial_customers", "population.history_days", "population.model",
+    "population.bgnbd.r", "population.bgnbd.alpha_weeks", "population.bgnbd.a", "population.bgnbd.b",
+    "population.paretonbd.r", "population.paretonbd.alpha_weeks", "population.paretonbd.s",
+    "population.paretonbd.beta_weeks",
+    "population.sbg.gamma", "population.sbg.delta", "population.sbg.billing_period_days",
+    "population.spend.model", "population.spend.p", "population.spend.q",
+    "population.spend.gamma_cents", "population.spend.price_cents",
+    "lifecycle.threshold_unit", "lifecycle.welcome_days", "lifecycle.lapsed_after",
+    "lifecycle.inactive_after", "lifecycle.lost_after", "lifecycle.won_back_days",
+    "economics.margin_fraction", "economics.annual_discount_rate",
+    "economics.fixed_cost_per_week_cents",
+    "acquisition.cohort_days", "acquisition.channels[].name",
+    "acquisition.channels[].spend_per_week_cents", "acquisition.channels[].cost_per_customer_cents",
+    "acquisition.channels[].max_customers_per_week", "acquisition.channels[].start_day",
+    "acquisition.channels[].end_day",
+};
+
+// A small scenario that is valid; tests break one thing at a time.
+const std::string kValid = R"([run]
+horizon_days = 364
+step_days = 7
+seed = 3
+
+[population]
+initial_customers = 1000
+model = "bgnbd"
+
+[population.bgnbd]
+r = 0.243
+
+[lifecycle]
+lapsed_after = 90
+inactive_after = 180
+lost_after = 365
+
+[economics]
+margin_fraction = 0.3
+)";
+
+}  // namespace
+
+TEST_CASE("input: a valid scenario is read into typed settings", "[input]") {
+    const Scenario s = parse_scenario(kValid, "test.toml");
+    CHECK(s.run.horizon_days == 364.0);
+    CHECK(s.run.seed == 3);
+    CHECK(s.population.initial_customers == 1000);
+    CHECK(s.population.model == "bgnbd");
+    REQUIRE(s.population.behaviour != nullptr);
+    CHECK(s.population.behaviour->name() == "bgnbd");
+    CHECK(s.economics.margin_fraction == 0.3);
+    CHECK(s.source_name == "test.toml");
+    CHECK(s.source_text == kValid);
+    CHECK(s.overrides.empty());
+}
+
+TEST_CASE("input: the built-in default scenario parses without problems", "[input]") {
+    const Scenario s = parse_scenario(default_scenario_text(), "<built-in default>");
+    CHECK(s.population.behaviour != nullptr);
+    CHECK(s.run.horizon_days > 0.0);
+}
+
+TEST_CASE("input: every scenario file in scenarios/ parses", "[input]") {
+    const std::filesystem::path root = std::filesystem::path(RETSIM_SOURCE_DIR) / "scenarios";
+    int files = 0;
+    for (const auto& dir : {root, root / "validation"}) {
+        if (!std::filesystem::is_directory(dir)) continue;
+        for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+            if (entry.path().extension() != ".toml") continue;
+            INFO(entry.path().string());
+            try {
+                (void)load_scenario(entry.path().string());
+            } catch (const BadInput& e) {
+                FAIL(e.what());
+            }
+            ++files;
+        }
+    }
+    if (files == 0) WARN("no scenario files found under " << root.string());
+}
+
+TEST_CASE("input: syntax error reports file, line and column", "[input]") {
+    const Problem p = only_problem("[run]\nseed = 1\nhorizon_days = = 3\n");
+    CHECK(p.file == "test.toml");
+    CHECK(p.line == 3);
+    CHECK(p.column > 0);
+    CHECK(contains(p.message, "syntax"));
+}
+
+TEST_CASE("input: unknown key suggests the closest", "[input]") {
+    const Problem p = only_problem("[run]\nhorizon_dys = 100\n");
+    CHECK(p.file == "test.toml");
+    CHECK(p.line == 2);
+    CHECK(p.key_path == "run.horizon_dys");
+    CHECK(contains(p.message, "unknown key"));
+    CHECK(contains(p.message, "did you mean \"horizon_days\"?"));
+}
+
+TEST_CASE("input: unknown key with nothing close lists the known keys", "[input]") {
+    const Problem p = only_problem("[economics]\nzebra = 1\n");
+    CHECK(p.key_path == "economics.zebra");
+    CHECK(contains(p.message, "margin_fraction"));
+    CHECK(!contains(p.message, "did you mean"));
+}
+
+TEST_CASE("input: unknown table is reported with a suggestion", "[input]") {
+    const Problem p = only_problem("[lifecyle]\nwelcome_days = 10\n");
+    CHECK(p.line == 1);
+    CHECK(p.key_path == "lifecyle");
+    CHECK(contains(p.message, "unknown table"));
+    CHECK(contains(p.message, "did you mean \"lifecycle\"?"));
+}
+
+TEST_CASE("input: wrong type says what was expected and what was given", "[input]") {
+    const Problem p = only_problem("[run]\nhorizon_days = \"a year\"\n");
+    CHECK(p.line == 2);
+    CHECK(p.key_path == "run.horizon_days");
+    CHECK(contains(p.message, "expected a number, got a string"));
+}
+
+TEST_CASE("input: a value where a table belongs is reported", "[input]") {
+    const Problem p = only_problem("population = 5\n");
+    CHECK(p.key_path == "population");
+    CHECK(contains(p.message, "expected a table"));
+}
+
+TEST_CASE("input: NaN is rejected", "[input]") {
+    const Problem p = only_problem("[population.bgnbd]\nr = nan\n");
+    CHECK(p.line == 2);
+    CHECK(p.key_path == "population.bgnbd.r");
+    CHECK(contains(p.message, "finite"));
+}
+
+TEST_CASE("input: infinity is rejected", "[input]") {
+    const Problem p = only_problem("[economics]\nannual_discount_rate = inf\n");
+    CHECK(p.key_path == "economics.annual_discount_rate");
+    CHECK(contains(p.message, "finite"));
+    CHECK(contains(p.message, "inf"));
+}
+
+TEST_CASE("input: negative count is rejected", "[input]") {
+    const Problem p = only_problem("[population]\ninitial_customers = -3\n");
+    CHECK(p.line == 2);
+    CHECK(p.key_path == "population.initial_customers");
+    CHECK(contains(p.message, "must be a non-negative integer, got -3"));
+}
+
+TEST_CASE("input: fractional count is rejected, integral float accepted", "[input]") {
+    const Problem p = only_problem("[run]\nseed = 2.5\n");
+    CHECK(contains(p.message, "non-negative integer"));
+    const Scenario s = parse_scenario("[run]\nseed = 12.0\n", "test.toml");
+    CHECK(s.run.seed == 12);
+}
+
+TEST_CASE("input: out-of-range fraction is rejected with the rule", "[input]") {
+    const Problem p = only_problem("[economics]\nmargin_fraction = 1.5\n");
+    CHECK(p.line == 2);
+    CHECK(p.column > 0);
+    CHECK(p.key_path == "economics.margin_fraction");
+    CHECK(contains(p.message, "must be in [0, 1], got 1.5"));
+}
+
+TEST_CASE("input: non-positive value is rejected with the rule", "[input]") {
+    const Problem p = only_problem("[population.bgnbd]\nalpha_weeks = -3\n");
+    CHECK(contains(p.message, "must be > 0, got -3"));
+}
+
+TEST_CASE("input: unordered lifecycle thresholds are rejected at the offending key", "[input]") {
+    const Problem p = only_problem(
+        "[lifecycle]\nlapsed_after = 90\ninactive_after = 60\nlost_after = 365\n");
+    CHECK(p.line == 3);
+    CHECK(p.key_path == "lifecycle.inactive_after");
+    CHECK(contains(p.message, "lapsed_after (90) must be < inactive_after (60)"));
+
+    // Only lost_after written and below the default inactive_after: blame lost_after.
+    const Problem q = only_problem("[lifecycle]\nlost_after = 100\n");
+    CHECK(q.key_path == "lifecycle.lost_after");
+}
+
+TEST_CASE("input: unknown model suggests the closest", "[input]") {
+    const Problem p = only_problem("[population]\nmodel = \"bgndb\"\n");
+    CHECK(p.line == 2);
+    CHECK(p.key_path == "population.model");
+    CHECK(contains(p.message, "unknown value \"bgndb\"; did you mean \"bgnbd\"?"));
+    CHECK(contains(p.message, "\"paretonbd\""));
+    CHECK(contains(p.message, "\"sbg\""));
+}
+
+TEST_CASE("input: unknown text value suggests the closest allowed", "[input]") {
+    const Problem p = only_problem("[lifecycle]\nthreshold_unit = \"day\"\n");
+    CHECK(p.key_path == "lifecycle.threshold_unit");
+    CHECK(contains(p.message, "did you mean \"days\"?"));
+    CHECK(contains(p.message, "\"interpurchase_times\""));
+}
+
+TEST_CASE("input: a table for a model that is not chosen is rejected", "[input]") {
+    const Problem p = only_problem("[population]\nmodel = \"bgnbd\"\n[population.sbg]\ngamma = 1\n");
+    CHECK(p.key_path == "population.sbg");
+    CHECK(p.line == 3);
+    CHECK(contains(p.message, "table for model \"sbg\", but population.model is \"bgnbd\""));
+}
+
+TEST_CASE("input: duplicate channel names are rejected", "[input]") {
+    const Problem p = only_problem(R"([[acquisition.channels]]
+name = "search"
+spend_per_week_cents = 100
+
+[[acquisition.channels]]
+name = "search"
+spend_per_week_cents = 200
+)");
+    CHECK(p.line == 6);
+    CHECK(p.key_path == "acquisition.channels[1].name");
+    CHECK(contains(p.message, "duplicate channel name \"search\""));
+}
+
+TEST_CASE("input: channel rules are checked", "[input]") {
+    const Problems problems = problems_of(R"([[acquisition.channels]]
+spend_per_week_cents = -1
+cost_per_customer_cents = 0
+start_day = 100
+end_day = 50
+)");
+    INFO(problems.format());
+    REQUIRE(problems.size() == 4);
+    const auto& list = problems.list();
+    CHECK(std::any_of(list.begin(), list.end(), [](const Problem& p) {
+        return p.key_path == "acquisition.channels[0].name" && contains(p.message, "missing");
+    }));
+    CHECK(std::any_of(list.begin(), list.end(), [](const Problem& p) {
+        return p.key_path == "acquisition.channels[0].spend_per_week_cents";
+    }));
+    CHECK(std::any_of(list.begin(), list.end(), [](const Problem& p) {
+        return p.key_path == "acquisition.channels[0].cost_per_customer_cents";
+    }));
+    CHECK(std::any_of(list.begin(), list.end(), [](const Problem& p) {
+        return p.key_path == "acquisition.channels[0].end_day" && p.line == 5;
+    }));
+}
+
+TEST_CASE("input: step and cohort lengths are checked against each other", "[input]") {
+    const Problem p = only_problem("[run]\nhorizon_days = 10\nstep_days = 14\n");
+    CHECK(p.key_path == "run.step_days");
+    const Problem q = only_problem("[run]\nstep_days = 7\n[acquisition]\ncohort_days = 3\n");
+    CHECK(q.key_path == "acquisition.cohort_days");
+    CHECK(contains(q.message, "run.step_days"));
+    const Problem r = only_problem("[run]\nhorizon_days = 36500\nstep_days = 0.001\n");
+    CHECK(r.key_path == "run.step_days");
+    CHECK(contains(r.message, "steps"));
+}
+
+TEST_CASE("input: a scenario with no customers is rejected", "[input]") {
+    const Problem p = only_problem("[population]\ninitial_customers = 0\n");
+    CHECK(p.key_path == "population.initial_customers");
+    CHECK(contains(p.message, "no customers"));
+    // Customers bought by a channel make an empty initial base valid.
+    const Scenario s = parse_scenario(
+        "[population]\ninitial_customers = 0\n[[acquisition.channels]]\nname = \"ads\"\n"
+        "spend_per_week_cents = 10000\n",
+        "test.toml");
+    CHECK(s.acquisition.channels.size() == 1);
+    CHECK(s.acquisition.channels[0].end_day == s.run.horizon_days);
+}
+
+TEST_CASE("input: several problems are reported together, each with its line", "[input]") {
+    const std::string text = R"([run]
+horizon_dys = 100
+seed = -1
+
+[population]
+initial_customers = "many"
+
+[economics]
+margin_fraction = 2
+
+[bogus]
+x = 1
+)";
+    const Problems problems = problems_of(text);
+    INFO(problems.format());
+    REQUIRE(problems.size() == 5);
+    std::vector<int> lines;
+    for (const Problem& p : problems.list()) {
+        CHECK(p.file == "test.toml");
+        CHECK(!p.key_path.empty());
+        lines.push_back(p.line);
+    }
+    CHECK(lines == std::vector<int>{2, 3, 6, 9, 11});
+
+    // The formatted text has one "file:line:column: key: message" line per problem.
+    const std::string formatted = problems.format();
+    CHECK(std::count(formatted.begin(), formatted.end(), '\n') == 4);
+    CHECK(contains(formatted, "test.toml:2:1: run.horizon_dys: unknown key"));
+}
+
+TEST_CASE("input: --set with a bad value names the override", "[input]") {
+    const Problem p = only_problem(kValid, {"economics.margin_fraction=1.5"});
+    CHECK(p.file == "--set economics.margin_fraction=1.5");
+    CHECK(p.key_path == "economics.margin_fraction");
+    CHECK(contains(p.message, "must be in [0, 1], got 1.5"));
+
+    const Problem q = only_problem(kValid, {"run.horizon_dys=100"});
+    CHECK(q.file == "--set run.horizon_dys=100");
+    CHECK(contains(q.message, "did you mean \"horizon_days\"?"));
+
+    const Problem r = only_problem(kValid, {"run.seed"});
+    CHECK(r.file == "--set");
+    const Problem t = only_problem(kValid, {"=3"});
+    CHECK(t.file == "--set");
+}
+
+TEST_CASE("input: --set makes a valid change", "[input]") {
+    const Scenario s = parse_scenario(kValid, "test.toml", {"run.seed=7", "economics.margin_fraction = 0.5"});
+    CHECK(s.run.seed == 7);
+    CHECK(s.economics.margin_fraction == 0.5);
+    REQUIRE(s.overrides.size() == 2);
+    CHECK(s.overrides[0] == "run.seed=7");
+    // Overrides create missing tables.
+    const Scenario t = parse_scenario("", "test.toml", {"population.spend.model=fixed",
+                                                         "population.spend.price_cents=250"});
+    REQUIRE(t.population.behaviour != nullptr);
+}
+
+TEST_CASE("input: --set of a bare word is a string", "[input]") {
+    const Scenario s = parse_scenario(kValid, "test.toml",
+                                      {"population.model=paretonbd", "population.bgnbd={}"});
+    CHECK(s.population.model == "paretonbd");
+    REQUIRE(s.population.behaviour != nullptr);
+    CHECK(s.population.behaviour->name() == "paretonbd");
+
+    const Problem p = only_problem("", {"population.model=bgndb"});
+    CHECK(p.file == "--set population.model=bgndb");
+    CHECK(contains(p.message, "did you mean \"bgnbd\"?"));
+}
+
+TEST_CASE("input: --set into a value that is not a table is rejected", "[input]") {
+    const Problem p = only_problem(kValid, {"run.seed.x=1"});
+    CHECK(p.file == "--set run.seed.x=1");
+    CHECK(contains(p.message, "not a table"));
+}
+
+TEST_CASE("input: missing scenario file is reported", "[input]") {
+    const std::string path = "/nonexistent/retsim/no_such_scenario.toml";
+    try {
+        (void)load_scenario(path);
+        FAIL("a missing file was accepted");
+    } catch (const BadInput& e) {
+        REQUIRE(e.problems().size() == 1);
+        CHECK(e.problems().list()[0].file == path);
+        CHECK(contains(e.what(), "cannot read scenario file"));
+    }
+}
+
+TEST_CASE("input: thresholds in interpurchase times are converted to days", "[input]") {
+    const Scenario s = parse_scenario(
+        "[lifecycle]\nthreshold_unit = \"interpurchase_times\"\nlapsed_after = 2\n"
+        "inactive_after = 4\nlost_after = 8\nwelcome_days = 10\n",
+        "test.toml");
+    const double mean = s.population.behaviour->mean_interpurchase_days();
+    const StageThresholdsDays d = thresholds_in_days(s);
+    CHECK(d.lapsed == Approx(2 * mean));
+    CHECK(d.lost == Approx(8 * mean));
+    CHECK(d.welcome == 10.0);
+}
+
+TEST_CASE("input: every accepted key is documented in scenarios/README.md", "[input]") {
+    const std::string readme =
+        read_text(std::filesystem::path(RETSIM_SOURCE_DIR) / "scenarios" / "README.md");
+    REQUIRE(!readme.empty());
+    for (const std::string& key : kAllKeys) {
+        // The README documents each table under a "### [table]" or "### [[table]]" heading
+        // and each key as `name` in that table's rows.
+        const auto dot = key.rfind('.');
+        std::string table = key.substr(0, dot);
+        const std::string name = key.substr(dot + 1);
+        const bool array = table.size() > 2 && table.substr(table.size() - 2) == "[]";
+        if (array) table.resize(table.size() - 2);
+        const std::string heading = "### " + (array ? "[[" + table + "]]" : "[" + table + "]");
+        INFO(key);
+        const auto at = readme.find(heading);
+        REQUIRE(at != std::string::npos);
+        const auto next = readme.find("\n### ", at);
+        const std::string section = readme.substr(at, next == std::string::npos ? std::string::npos : next - at);
+        CHECK(contains(section, "`" + name + "`"));
+    }
+}
+
+TEST_CASE("unit: closest suggests only near words", "[unit]") {
+    const std::vector<std::string> keys = {"horizon_days", "step_days", "seed"};
+    CHECK(edit_distance("kitten", "sitting") == 3);
+    CHECK(edit_distance("", "abc") == 3);
+    CHECK(closest("horizon_dys", keys) == "horizon_days");
+    CHECK(closest("sed", keys) == "seed");
+    CHECK(closest("population", keys).empty());
+    CHECK(closest("x", keys).empty());
+}
+
+TEST_CASE("unit: problems format as file:line:column: key: message", "[unit]") {
+    Problems problems;
+    problems.add(Problem{"a.toml", 3, 7, "run.seed", "bad"});
+    problems.add(Problem{"--set run.seed=x", 0, 0, "run.seed", "worse"});
+    problems.add(Problem{"", 0, 0, "", "plain"});
+    CHECK(problems.format() == "a.toml:3:7: run.seed: bad\n--set run.seed=x: run.seed: worse\nplain");
+    const BadInput e(problems);
+    CHECK(std::string(e.what()) == problems.format());
+    const BadInput single("just this");
+    CHECK(std::string(single.what()) == "just this");
+    REQUIRE(single.problems().size() == 1);
+    CHECK(single.problems().list()[0].message == "just this");
+}
+
+TEST_CASE("unit: ranges describe their rule", "[unit]") {
+    CHECK(Range::positive().describe() == "> 0");
+    CHECK(Range::non_negative().describe() == ">= 0");
+    CHECK(Range::fraction().describe() == "in [0, 1]");
+    CHECK(Range::above(1.0).describe() == "> 1");
+    CHECK(!Range::fraction().contains(std::numeric_limits<double>::quiet_NaN()));
+    CHECK(!Range::positive().contains(0.0));
+    CHECK(Range::non_negative().contains(0.0));
+}
