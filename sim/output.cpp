@@ -403,6 +403,7 @@ void check_shapes(const std::string& path, const RunResult& r) {
     column("spend_cents", p.spend_cents.size());
     column("stage", p.stage.size());
     column("stage_since_day", p.stage_since_day.size());
+    column("review_day", p.review_day.size());
     column("cohort", r.customer_cohort.size());
     column("channel", r.customer_channel.size());
 }
@@ -608,8 +609,8 @@ void write_model(const Context& ctx, hid_t file, const RunResult& r) {
 }
 
 template <class T, class A>
-void write_column(const Context& ctx, hid_t group, const char* name, const std::vector<T, A>& values,
-                  const Meta& meta) {
+void write_column(const Context& ctx, hid_t group, const char* name,
+                  const std::vector<T, A>& values, const Meta& meta) {
     if (values.empty()) return;
     write_vector(ctx, group, "/customers", name, values, meta, Storage::Compressed);
 }
@@ -650,6 +651,9 @@ void write_customers(const Context& ctx, hid_t file, const RunResult& r) {
     }
     write_column(ctx, g, "stage_since_day", p.stage_since_day,
                  {"days", "when the current stage began", dim});
+    write_column(ctx, g, "review_day", p.review_day,
+                 {"days", "earliest day the stage can change without a purchase or "
+                          "cancellation; +inf when only an event changes it", dim});
     write_column(ctx, g, "cohort", r.customer_cohort,
                  {"1", "cohort of the customer (see /cohorts/cohort)", dim});
     write_column(ctx, g, "channel", r.customer_channel,
@@ -1050,8 +1054,12 @@ std::string describe_result_file(const std::string& path) {
             ++scalars;
             continue;
         }
-        out << "  " << pad(d.path, width + 2) << pad(d.type + format_dims(d.dims), 24)
-            << (d.units.empty() || d.units == "1" ? "" : d.units) << '\n';
+        const std::string shape = d.type + format_dims(d.dims);
+        if (d.units.empty() || d.units == "1") {
+            out << "  " << pad(d.path, width + 2) << shape << '\n';
+        } else {
+            out << "  " << pad(d.path, width + 2) << pad(shape, 24) << d.units << '\n';
+        }
     }
     if (scalars > 0) out << "  (and " << scalars << " scalar datasets in /summary)\n";
 

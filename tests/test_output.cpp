@@ -197,7 +197,8 @@ RunMetadata make_metadata() {
 class Id {
 public:
     Id(hid_t id, herr_t (*closer)(hid_t)) : id_(id), closer_(closer) { REQUIRE(id_ >= 0); }
-    Id(Id&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
+    Id(Id&& other) noexcept
+        : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
     Id(const Id&) = delete;
     Id& operator=(const Id&) = delete;
     Id& operator=(Id&&) = delete;
