@@ -11,6 +11,11 @@
 
 namespace retsim {
 
+/// Large column storage: 2 MiB aligned and marked for transparent huge pages, so that a column
+/// of millions of customers costs a few page faults instead of one per 4 KiB.
+void* allocate_column_bytes(std::size_t bytes);
+void free_column_bytes(void* p, std::size_t bytes) noexcept;
+
 /// Allocator that leaves new elements uninitialised: a column of 100 million customers is
 /// first written by the threads that own its blocks (first touch), not zeroed by one thread.
 template <class T>
@@ -22,6 +27,8 @@ struct UninitAllocator : std::allocator<T> {
     UninitAllocator() = default;
     template <class U>
     UninitAllocator(const UninitAllocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(allocate_column_bytes(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t n) noexcept { free_column_bytes(p, n * sizeof(T)); }
     template <class U>
     void construct(U* p) noexcept {
         ::new (static_cast<void*>(p)) U;  // default-initialisation: no zeroing for scalars
