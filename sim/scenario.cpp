@@ -27,6 +27,9 @@ constexpr double kMaxSteps = 1'000'000.0;         // horizon_days / step_days
 constexpr std::uint64_t kMaxCustomers = std::uint64_t{1} << 32;
 constexpr std::size_t kMaxChannels = std::size_t{1} << 19;
 constexpr std::int64_t kMaxCents = std::int64_t{1} << 53;  // exact in a double
+// Expected arrivals per channel and step: half the engine's limit on one Poisson draw, which
+// a draw around this mean never reaches.
+constexpr double kMaxExpectedArrivals = double(kMaxArrivalsPerStep / 2);
 
 std::string format_number(double v) {
     char buffer[64];
@@ -248,7 +251,9 @@ void read_economics(TableReader& root, EconomicsConfig& economics) {
     t.finish();
 }
 
-void read_channel(TableReader& c, ChannelConfig& channel, double horizon_days, Problems& problems) {
+void read_channel(TableReader& c, ChannelConfig& channel, const RunConfig& run, Problems& problems) {
+    const double horizon_days = run.horizon_days;
+    const double step_days = run.step_days;
     if (!c.has("name")) {
         c.problem("name", "missing: every channel needs a name");
     } else if (clean(problems, [&] { c.text("name", channel.name); }) && channel.name.empty()) {
@@ -272,12 +277,24 @@ void read_channel(TableReader& c, ChannelConfig& channel, double horizon_days, P
                                        format_number(channel.end_day) + ")");
         }
     }
+    const double step_weeks = step_days / 7.0;
+    const double saturation = channel.max_customers_per_week * step_weeks;
+    const double expected = saturation * -std::expm1(-channel.spend_per_week_cents * step_weeks /
+                                                     (saturation * channel.cost_per_customer_cents));
+    if (expected > kMaxExpectedArrivals) {
+        c.problem("max_customers_per_week",
+                  "the channel expects " + format_number(std::round(expected)) +
+                      " customers per step; at most " + format_number(kMaxExpectedArrivals) +
+                      " allowed (lower the spend or the saturation, or shorten run.step_days)");
+    }
     c.finish();
 }
 
 void read_acquisition(TableReader& root, AcquisitionConfig& acquisition, const RunConfig& run,
                       Problems& problems) {
     TableReader t = root.table("acquisition");
+    // The default cohort is never shorter than a step; a written one must not be.
+    acquisition.cohort_days = std::max(acquisition.cohort_days, run.step_days);
     const bool cohort_ok =
         clean(problems, [&] { t.number("cohort_days", acquisition.cohort_days, Range::positive()); });
     if (cohort_ok && acquisition.cohort_days < run.step_days) {
@@ -293,7 +310,7 @@ void read_acquisition(TableReader& root, AcquisitionConfig& acquisition, const R
     acquisition.channels.reserve(channels.size());
     for (TableReader& c : channels) {
         ChannelConfig channel;
-        read_channel(c, channel, run.horizon_days, problems);
+        read_channel(c, channel, run, problems);
         for (std::size_t i = 0; i < acquisition.channels.size(); ++i) {
             if (!channel.name.empty() && acquisition.channels[i].name == channel.name) {
                 c.problem("name", "duplicate channel name " + in_quotes(channel.name) + ", already used by " +
@@ -306,12 +323,21 @@ void read_acquisition(TableReader& root, AcquisitionConfig& acquisition, const R
     t.finish();
 }
 
-// Problems of the scenario file first, by position (unplaced ones last), then the overrides'.
-void sort_problems(Problems& problems, std::string_view source_name) {
+// Problems of the scenario file first, by position (unplaced ones last), then those of the
+// overrides in the order they were given.
+void sort_problems(Problems& problems, std::string_view source_name,
+                   const std::vector<std::string>& overrides) {
+    const auto group = [&](const Problem& p) -> std::size_t {
+        if (p.file == source_name) return 0;
+        for (std::size_t i = 0; i < overrides.size(); ++i) {
+            if (p.file == "--set " + overrides[i]) return i + 1;
+        }
+        return overrides.size() + 1;
+    };
     std::vector<Problem> list = problems.list();
     std::stable_sort(list.begin(), list.end(), [&](const Problem& a, const Problem& b) {
         const auto rank = [&](const Problem& p) {
-            return std::make_tuple(p.file != source_name, p.line == 0, p.line, p.column);
+            return std::make_tuple(group(p), p.line == 0, p.line, p.column);
         };
         return rank(a) < rank(b);
     });
@@ -361,7 +387,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source_name,
     }
 
     if (!problems.empty()) {
-        sort_problems(problems, source_name);
+        sort_problems(problems, source_name, overrides);
         throw BadInput(std::move(problems));
     }
     s.source_name = source;

@@ -102,21 +102,27 @@ std::string TableReader::key_path(std::string_view key) const {
     return path_ + "." + std::string(key);
 }
 
+namespace {
+
+// Fills the file, line and column of `p` from `src` (a node's or a key's place in its file).
+void locate(Problem& p, const toml::source_region& src) {
+    if (src.path && !src.path->empty()) p.file = *src.path;
+    // A --set override is parsed as the one-line snippet "v = <value>": positions in that
+    // snippet would point nowhere the user can see, so only the override is named.
+    if (p.file.rfind("--set", 0) != 0) {
+        p.line = static_cast<int>(src.begin.line);
+        p.column = static_cast<int>(src.begin.column);
+    }
+}
+
+}  // namespace
+
 void TableReader::problem_at(const toml::node* node, std::string_view key, std::string message) {
     Problem p;
     p.file = fallback_file_;
     p.key_path = key_path(key);
     p.message = std::move(message);
-    if (node != nullptr) {
-        const toml::source_region& src = node->source();
-        if (src.path && !src.path->empty()) p.file = *src.path;
-        // A --set override is parsed as the one-line snippet "v = <value>": positions in
-        // that snippet would point nowhere the user can see, so only the override is named.
-        if (p.file.rfind("--set", 0) != 0) {
-            p.line = static_cast<int>(src.begin.line);
-            p.column = static_cast<int>(src.begin.column);
-        }
-    }
+    if (node != nullptr) locate(p, node->source());
     problems_->add(std::move(p));
 }
 
@@ -319,7 +325,14 @@ void TableReader::finish() {
             sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
             message += " known keys: " + join_quoted(sorted);
         }
-        problem_at(&node, name, std::move(message));
+        // Located at the key rather than its value: "horizon_dys" is what is wrong.
+        Problem p;
+        p.file = fallback_file_;
+        p.key_path = key_path(name);
+        p.message = std::move(message);
+        locate(p, node.source());
+        if (key.source().begin.line > 0) locate(p, key.source());
+        problems_->add(std::move(p));
     }
 }
 

@@ -289,12 +289,26 @@ end_day = 50
     }));
 }
 
+TEST_CASE("input: a channel that would acquire too many customers per step is rejected", "[input]") {
+    const Problem p = only_problem(R"([[acquisition.channels]]
+name = "flood"
+spend_per_week_cents = 1e15
+cost_per_customer_cents = 1
+max_customers_per_week = 1e12
+)");
+    CHECK(p.key_path == "acquisition.channels[0].max_customers_per_week");
+    CHECK(contains(p.message, "customers per step"));
+}
+
 TEST_CASE("input: step and cohort lengths are checked against each other", "[input]") {
     const Problem p = only_problem("[run]\nhorizon_days = 10\nstep_days = 14\n");
     CHECK(p.key_path == "run.step_days");
     const Problem q = only_problem("[run]\nstep_days = 7\n[acquisition]\ncohort_days = 3\n");
     CHECK(q.key_path == "acquisition.cohort_days");
     CHECK(contains(q.message, "run.step_days"));
+    // An unwritten cohort_days never falls below a long step.
+    const Scenario s = parse_scenario("[run]\nstep_days = 73\nhorizon_days = 730\n", "test.toml");
+    CHECK(s.acquisition.cohort_days == 73.0);
     const Problem r = only_problem("[run]\nhorizon_days = 36500\nstep_days = 0.001\n");
     CHECK(r.key_path == "run.step_days");
     CHECK(contains(r.message, "steps"));
@@ -373,8 +387,8 @@ TEST_CASE("input: --set makes a valid change", "[input]") {
 }
 
 TEST_CASE("input: --set of a bare word is a string", "[input]") {
-    const Scenario s = parse_scenario(kValid, "test.toml",
-                                      {"population.model=paretonbd", "population.bgnbd={}"});
+    const Scenario s = parse_scenario("[population]\nmodel = \"bgnbd\"\n", "test.toml",
+                                      {"population.model=paretonbd"});
     CHECK(s.population.model == "paretonbd");
     REQUIRE(s.population.behaviour != nullptr);
     CHECK(s.population.behaviour->name() == "paretonbd");
