@@ -75,21 +75,24 @@ TEST_CASE("stat: closed forms reproduce the published CDNOW values", "[unit]") {
 }
 
 TEST_CASE("stat: sBG closed form follows the published retention data", "[unit]") {
-    // Fader & Hardie (2007), Table 1: percent of each cohort still subscribed after t years;
-    // the model was fitted to years 0-7, so it must track them closely there.
+    // Fader & Hardie (2007), Table 1: percent of each cohort still subscribed after t years.
+    // The published parameters were fitted to years 0-7 by maximum likelihood; the fitted
+    // curve stays within 2 percentage points of the data there (largest gap: high end,
+    // year 1, 85.1 against 86.9), so a mistyped parameter or formula fails.
     const double regular[] = {100.0, 63.1, 46.8, 38.2, 32.6, 28.9, 26.2, 24.1};
     const double high_end[] = {100.0, 86.9, 74.3, 65.3, 59.3, 55.1, 51.7, 49.1};
     for (int t = 0; t <= 7; ++t) {
         INFO("year " << t);
-        CHECK(100.0 * sbg_survival(SbgParams{0.704, 1.182, 365}, t) == Approx(regular[t]).margin(1.5));
-        CHECK(100.0 * sbg_survival(SbgParams{0.668, 3.806, 365}, t) == Approx(high_end[t]).margin(1.5));
+        CHECK(100.0 * sbg_survival(SbgParams{0.704, 1.182, 365}, t) == Approx(regular[t]).margin(2.0));
+        CHECK(100.0 * sbg_survival(SbgParams{0.668, 3.806, 365}, t) == Approx(high_end[t]).margin(2.0));
     }
 }
 
 TEST_CASE("stat: simulated BG/NBD repeat purchases match E[X(t)], spend matches Gamma-Gamma", "[stat]") {
-    // 16 replicates of 12,500 customers; standard errors from the spread of the replicates.
+    // 20 replicates of 40,000 customers; standard errors from the spread of the replicates
+    // (about 0.4% of E[X(78 weeks)]).
     const std::vector<double> days = {1, 7, 21, 223, 224, 546};
-    const ReplicateStats stats = replicate_repeat_purchases("scenarios/validation/cdnow_bgnbd.toml", days, 16, 12'500);
+    const ReplicateStats stats = replicate_repeat_purchases("scenarios/validation/cdnow_bgnbd.toml", days, 20, 40'000);
     const BgNbdParams p{0.2426, 4.4137, 0.7930, 2.4262};
     for (std::size_t k = 0; k < days.size(); ++k) {
         const MeanSe m = mean_se(stats.repeat_by_day[k]);
@@ -106,7 +109,7 @@ TEST_CASE("stat: simulated BG/NBD repeat purchases match E[X(t)], spend matches 
 TEST_CASE("stat: simulated Pareto/NBD repeat purchases match E[X(t)]", "[stat]") {
     const std::vector<double> days = {1, 7, 21, 224, 546};
     const ReplicateStats stats =
-        replicate_repeat_purchases("scenarios/validation/cdnow_paretonbd.toml", days, 16, 12'500);
+        replicate_repeat_purchases("scenarios/validation/cdnow_paretonbd.toml", days, 20, 40'000);
     const ParetoNbdParams p{0.553, 10.578, 0.606, 11.669};
     for (std::size_t k = 0; k < days.size(); ++k) {
         const MeanSe m = mean_se(stats.repeat_by_day[k]);
@@ -118,7 +121,7 @@ TEST_CASE("stat: simulated Pareto/NBD repeat purchases match E[X(t)]", "[stat]")
 
 TEST_CASE("stat: simulated sBG survival matches S(t) for both published cohorts", "[stat]") {
     for (const std::string file : {"scenarios/validation/sbg_regular.toml", "scenarios/validation/sbg_high_end.toml"}) {
-        const Scenario sc = scenario_file(file);
+        const Scenario sc = scenario_file(file, {"population.initial_customers=400000"});
         const RunResult r = run(sc, 2);
         const auto& params = sc.population.behaviour->parameters();
         const SbgParams p{params[0].second, params[1].second, params[2].second};
