@@ -81,29 +81,61 @@ std::optional<toml::table> parse_snippet(const std::string& snippet, const std::
     }
 }
 
-// Sets one "dotted.key=value" override in `root`. The value keeps the source path
-// "--set <override>", so any problem found later with it names the override.
+// One segment of an override key: "seed", or "channels[1]" for an element of an array.
+struct KeySegment {
+    std::string name;
+    std::optional<std::size_t> index;
+};
+
+std::optional<KeySegment> parse_segment(std::string_view text) {
+    KeySegment segment;
+    const auto open = text.find('[');
+    segment.name = std::string(trim(text.substr(0, open)));
+    if (segment.name.empty()) return std::nullopt;
+    if (open == std::string_view::npos) return segment;
+    const std::string_view rest = text.substr(open + 1);
+    if (rest.size() < 2 || rest.back() != ']') return std::nullopt;
+    const std::string_view digits = rest.substr(0, rest.size() - 1);
+    std::size_t index = 0;
+    const auto result = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (result.ec != std::errc() || result.ptr != digits.data() + digits.size()) return std::nullopt;
+    segment.index = index;
+    return segment;
+}
+
+// Sets one "dotted.key=value" override in `root`; "name[i]" selects element i of an array
+// (the spelling of key paths in problems), and i equal to the array's size appends. The
+// value keeps the source path "--set <override>", so any problem found later with it names
+// the override.
 void apply_override(toml::table& root, const std::string& override_text, Problems& problems) {
     const std::string source = "--set " + override_text;
     const auto equals = override_text.find('=');
     const std::string_view whole(override_text);
     const std::string_view key = trim(whole.substr(0, std::min(equals, whole.size())));
-    std::vector<std::string> segments;
-    for (std::size_t start = 0; start <= key.size();) {
+    std::vector<KeySegment> segments;
+    bool key_ok = !key.empty();
+    for (std::size_t start = 0; key_ok && start <= key.size();) {
         const std::size_t dot = std::min(key.find('.', start), key.size());
-        segments.emplace_back(trim(key.substr(start, dot - start)));
+        std::optional<KeySegment> segment = parse_segment(key.substr(start, dot - start));
+        key_ok = segment.has_value();
+        if (key_ok) segments.push_back(std::move(*segment));
         start = dot + 1;
     }
-    const bool key_ok = !key.empty() &&
-        std::none_of(segments.begin(), segments.end(), [](const std::string& s) { return s.empty(); });
     if (equals == std::string::npos || !key_ok) {
         Problem p;
         p.file = "--set";
-        p.message = "expected KEY=VALUE with a dotted key such as run.seed=7, got " +
-                    in_quotes(override_text);
+        p.message = "expected KEY=VALUE with a dotted key such as run.seed=7 or "
+                    "acquisition.channels[0].name=web, got " + in_quotes(override_text);
         problems.add(std::move(p));
         return;
     }
+    const auto fail = [&](std::string message) {
+        Problem p;
+        p.file = source;
+        p.key_path = std::string(key);
+        p.message = std::move(message);
+        problems.add(std::move(p));
+    };
 
     // The value in TOML syntax; anything that does not parse as one TOML value is a string.
     const std::string_view value = trim(whole.substr(equals + 1));
@@ -113,36 +145,61 @@ void apply_override(toml::table& root, const std::string& override_text, Problem
     }
     toml::node* node = parsed ? parsed->get("v") : nullptr;
     if (node == nullptr) {
-        Problem p;
-        p.file = source;
-        p.key_path = std::string(key);
-        p.message = "cannot read the value";
-        problems.add(std::move(p));
+        fail("cannot read the value");
         return;
     }
 
     toml::table* table = &root;
     std::string prefix;
-    for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
-        prefix += (i == 0 ? "" : ".") + segments[i];
-        if (!table->contains(segments[i])) {
-            // Parsed rather than constructed so the new table also names the override.
-            std::optional<toml::table> holder = parse_snippet("v = {}", source);
-            table->insert(segments[i], std::move(*holder->get_as<toml::table>("v")));
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+        const KeySegment& segment = segments[i];
+        const bool last = i + 1 == segments.size();
+        prefix += (i == 0 ? "" : ".") + segment.name;
+        if (!segment.index) {
+            if (last) {
+                node->visit([&](auto& n) { table->insert_or_assign(segment.name, std::move(n)); });
+                return;
+            }
+            if (!table->contains(segment.name)) {
+                // Parsed rather than constructed so the new table also names the override.
+                std::optional<toml::table> holder = parse_snippet("v = {}", source);
+                table->insert(segment.name, std::move(*holder->get_as<toml::table>("v")));
+            }
+            table = table->get(segment.name)->as_table();
+            if (table == nullptr) {
+                fail("cannot set a key inside " + prefix + ", which is not a table");
+                return;
+            }
+            continue;
         }
-        toml::node* child = table->get(segments[i]);
-        table = child->as_table();
+        toml::array* array = table->get_as<toml::array>(segment.name);
+        if (array == nullptr) {
+            fail(prefix + " is not an array");
+            return;
+        }
+        const std::size_t index = *segment.index;
+        if (index > array->size() || (index == array->size() && !last)) {
+            fail(prefix + " has " + std::to_string(array->size()) + " entries; index " +
+                 std::to_string(index) + " is out of range");
+            return;
+        }
+        prefix += "[" + std::to_string(index) + "]";
+        if (last) {
+            node->visit([&](auto& n) {
+                if (index == array->size()) {
+                    array->push_back(std::move(n));
+                } else {
+                    array->replace(array->cbegin() + static_cast<std::ptrdiff_t>(index), std::move(n));
+                }
+            });
+            return;
+        }
+        table = array->get(index)->as_table();
         if (table == nullptr) {
-            Problem p;
-            p.file = source;
-            p.key_path = std::string(key);
-            p.message = "cannot set a key inside " + prefix + ", which is not a table";
-            problems.add(std::move(p));
+            fail("cannot set a key inside " + prefix + ", which is not a table");
             return;
         }
     }
-    const std::string& last = segments.back();
-    node->visit([&](auto& n) { table->insert_or_assign(last, std::move(n)); });
 }
 
 void read_run(TableReader& root, RunConfig& run, Problems& problems) {

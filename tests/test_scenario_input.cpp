@@ -398,6 +398,32 @@ TEST_CASE("input: --set of a bare word is a string", "[input]") {
     CHECK(contains(p.message, "did you mean \"bgnbd\"?"));
 }
 
+TEST_CASE("input: --set reaches into an array of tables by index", "[input]") {
+    const std::string text = R"([[acquisition.channels]]
+name = "search"
+spend_per_week_cents = 100
+
+[[acquisition.channels]]
+name = "affiliates"
+spend_per_week_cents = 200
+)";
+    const Scenario s = parse_scenario(text, "test.toml",
+                                      {"acquisition.channels[1].spend_per_week_cents=1000000",
+                                       "acquisition.channels[2]={name=\"tv\", start_day=7}"});
+    REQUIRE(s.acquisition.channels.size() == 3);
+    CHECK(s.acquisition.channels[0].spend_per_week_cents == 100.0);
+    CHECK(s.acquisition.channels[1].spend_per_week_cents == 1'000'000.0);
+    CHECK(s.acquisition.channels[2].name == "tv");
+
+    const Problem p = only_problem(text, {"acquisition.channels[5].name=x"});
+    CHECK(p.file == "--set acquisition.channels[5].name=x");
+    CHECK(contains(p.message, "out of range"));
+    const Problem q = only_problem(text, {"acquisition.channels[0].spend_per_week_cents=-1"});
+    CHECK(q.key_path == "acquisition.channels[0].spend_per_week_cents");
+    CHECK(q.file == "--set acquisition.channels[0].spend_per_week_cents=-1");
+    CHECK(only_problem(text, {"acquisition.channels[x].name=a"}).file == "--set");
+}
+
 TEST_CASE("input: --set into a value that is not a table is rejected", "[input]") {
     const Problem p = only_problem(kValid, {"run.seed.x=1"});
     CHECK(p.file == "--set run.seed.x=1");
