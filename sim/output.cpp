@@ -837,9 +837,11 @@ std::string format_cents(double cents) {
     return format_cents(static_cast<std::int64_t>(std::llround(cents)));
 }
 
+/// Whole or large numbers with thousands separators (no decimals), others to 6 digits.
 std::string format_number(double value) {
-    if (std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 9e15) {
-        return format_count(static_cast<std::int64_t>(value));
+    if (std::isfinite(value) && std::fabs(value) < 9e15 &&
+        (value == std::floor(value) || std::fabs(value) >= 1e4)) {
+        return format_count(std::llround(value));
     }
     char buffer[64];
     std::snprintf(buffer, sizeof buffer, "%.6g", value);
