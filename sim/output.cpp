@@ -3,6 +3,8 @@
 // HDF5 call becomes a RuntimeFailure that says what failed and in which file.
 #include "sim/output.hpp"
 
+#include "sim/format.hpp"
+
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -806,48 +808,6 @@ void collect_datasets(const Context& ctx, hid_t group, const std::string& prefix
     }
 }
 
-/// "1234567" -> "1,234,567".
-std::string group_thousands(std::uint64_t magnitude) {
-    std::string digits = std::to_string(magnitude);
-    std::string out;
-    const std::size_t first = digits.size() % 3 == 0 ? 3 : digits.size() % 3;
-    out += digits.substr(0, first);
-    for (std::size_t i = first; i < digits.size(); i += 3) out += "," + digits.substr(i, 3);
-    return out;
-}
-
-std::string format_count(std::int64_t value) {
-    const std::uint64_t magnitude =
-        value < 0 ? std::uint64_t{0} - std::uint64_t(value) : std::uint64_t(value);
-    return (value < 0 ? "-" : "") + group_thousands(magnitude);
-}
-
-/// Integer cents as currency units with two decimals: 1234567 -> "12,345.67".
-std::string format_cents(std::int64_t cents) {
-    const std::uint64_t magnitude =
-        cents < 0 ? std::uint64_t{0} - std::uint64_t(cents) : std::uint64_t(cents);
-    const std::uint64_t fraction = magnitude % 100;
-    return (cents < 0 ? "-" : "") + group_thousands(magnitude / 100) + "." +
-           (fraction < 10 ? "0" : "") + std::to_string(fraction);
-}
-
-std::string format_cents(double cents) {
-    if (std::isnan(cents)) return "n/a";
-    if (!std::isfinite(cents) || std::fabs(cents) >= 9e18) return cents > 0 ? "inf" : "-inf";
-    return format_cents(static_cast<std::int64_t>(std::llround(cents)));
-}
-
-/// Whole or large numbers with thousands separators (no decimals), others to 6 digits.
-std::string format_number(double value) {
-    if (std::isfinite(value) && std::fabs(value) < 9e15 &&
-        (value == std::floor(value) || std::fabs(value) >= 1e4)) {
-        return format_count(std::llround(value));
-    }
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%.6g", value);
-    return buffer;
-}
-
 std::string pad(std::string text, std::size_t width) {
     if (text.size() < width) text.append(width - text.size(), ' ');
     return text;
@@ -871,13 +831,13 @@ std::string format_summary_value(const Context& ctx, hid_t dataset, const Datase
     if (H5Tget_class(type) == H5T_INTEGER) {
         std::int64_t value = 0;
         ctx.check(H5Dread(dataset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), what);
-        text = money ? format_cents(value) : format_count(value);
+        text = money ? format_money(value) : format_count(value);
     } else if (H5Tget_class(type) == H5T_FLOAT) {
         double value = 0;
         ctx.check(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value),
                   what);
         if (money) {
-            text = format_cents(value);
+            text = format_money(value);
         } else if (info.units == "s") {
             char buffer[64];
             std::snprintf(buffer, sizeof buffer, "%.3f", value);

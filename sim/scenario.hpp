@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/behaviour.hpp"
+#include "sim/problems.hpp"
 
 namespace retsim {
 

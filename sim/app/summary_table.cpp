@@ -1,22 +1,14 @@
 // Summary table (see summary_table.hpp).
 #include "sim/app/summary_table.hpp"
 
+#include "sim/format.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
 namespace retsim {
 namespace {
-
-std::string group_thousands(std::string digits) {
-    std::string out;
-    const std::size_t n = digits.size();
-    for (std::size_t i = 0; i < n; ++i) {
-        if (i > 0 && (n - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
-}
 
 std::string pad_left(const std::string& s, std::size_t width) {
     return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
@@ -27,20 +19,6 @@ std::string pad_right(const std::string& s, std::size_t width) {
 }
 
 }  // namespace
-
-std::string format_count(std::int64_t n) {
-    const std::string digits = std::to_string(n < 0 ? -n : n);
-    return (n < 0 ? "-" : "") + group_thousands(digits);
-}
-
-std::string format_money(double cents) {
-    if (!std::isfinite(cents)) return "n/a";
-    const long long total = std::llround(cents);
-    const long long abs_total = total < 0 ? -total : total;
-    char frac[4];
-    std::snprintf(frac, sizeof frac, "%02lld", abs_total % 100);
-    return (total < 0 ? "-" : "") + group_thousands(std::to_string(abs_total / 100)) + "." + frac;
-}
 
 std::string format_summary(const Scenario& sc, const RunResult& r) {
     const Summary& s = r.summary;
