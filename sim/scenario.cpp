@@ -31,7 +31,7 @@ constexpr std::int64_t kMaxCents = std::int64_t{1} << 53;  // exact in a double
 // a draw around this mean never reaches.
 constexpr double kMaxExpectedArrivals = double(kMaxArrivalsPerStep / 2);
 
-std::string format_number(double v) {
+std::string shortest_repr(double v) {
     char buffer[64];
     const auto result = std::to_chars(buffer, buffer + sizeof buffer, v);
     return std::string(buffer, result.ptr);
@@ -212,12 +212,12 @@ void read_run(TableReader& root, RunConfig& run, Problems& problems) {
     if (horizon_ok && step_ok) {
         if (run.step_days > run.horizon_days) {
             t.problem(t.has("step_days") ? "step_days" : "horizon_days",
-                      "step_days (" + format_number(run.step_days) + ") must be <= horizon_days (" +
-                          format_number(run.horizon_days) + ")");
+                      "step_days (" + shortest_repr(run.step_days) + ") must be <= horizon_days (" +
+                          shortest_repr(run.horizon_days) + ")");
         } else if (run.horizon_days / run.step_days > kMaxSteps) {
             t.problem("step_days", "horizon_days / step_days = " +
-                                       format_number(std::ceil(run.horizon_days / run.step_days)) +
-                                       " steps; at most " + format_number(kMaxSteps) + " allowed");
+                                       shortest_repr(std::ceil(run.horizon_days / run.step_days)) +
+                                       " steps; at most " + shortest_repr(kMaxSteps) + " allowed");
         }
     }
     t.count("seed", run.seed);
@@ -274,8 +274,8 @@ void read_population(TableReader& root, PopulationConfig& population, Problems& 
 void check_order(TableReader& t, const char* lo_key, double lo, const char* hi_key, double hi) {
     if (lo < hi) return;
     const char* blame = (t.has(hi_key) || !t.has(lo_key)) ? hi_key : lo_key;
-    t.problem(blame, std::string(lo_key) + " (" + format_number(lo) + ") must be < " + hi_key +
-                         " (" + format_number(hi) + ")");
+    t.problem(blame, std::string(lo_key) + " (" + shortest_repr(lo) + ") must be < " + hi_key +
+                         " (" + shortest_repr(hi) + ")");
 }
 
 void read_lifecycle(TableReader& root, LifecycleConfig& lifecycle, Problems& problems) {
@@ -326,12 +326,12 @@ void read_channel(TableReader& c, ChannelConfig& channel, const RunConfig& run, 
         clean(problems, [&] { c.number("end_day", channel.end_day, Range::positive()); });
     if (start_ok && end_ok && !(channel.end_day > channel.start_day)) {
         if (c.has("end_day")) {
-            c.problem("end_day", "end_day (" + format_number(channel.end_day) + ") must be > start_day (" +
-                                     format_number(channel.start_day) + ")");
+            c.problem("end_day", "end_day (" + shortest_repr(channel.end_day) + ") must be > start_day (" +
+                                     shortest_repr(channel.start_day) + ")");
         } else {
-            c.problem("start_day", "start_day (" + format_number(channel.start_day) +
+            c.problem("start_day", "start_day (" + shortest_repr(channel.start_day) +
                                        ") must be < end_day (default: horizon_days = " +
-                                       format_number(channel.end_day) + ")");
+                                       shortest_repr(channel.end_day) + ")");
         }
     }
     const double step_weeks = step_days / 7.0;
@@ -340,8 +340,8 @@ void read_channel(TableReader& c, ChannelConfig& channel, const RunConfig& run, 
                                                      (saturation * channel.cost_per_customer_cents));
     if (expected > kMaxExpectedArrivals) {
         c.problem("max_customers_per_week",
-                  "the channel expects " + format_number(std::round(expected)) +
-                      " customers per step; at most " + format_number(kMaxExpectedArrivals) +
+                  "the channel expects " + shortest_repr(std::round(expected)) +
+                      " customers per step; at most " + shortest_repr(kMaxExpectedArrivals) +
                       " allowed (lower the spend or the saturation, or shorten run.step_days)");
     }
     c.finish();
@@ -355,8 +355,8 @@ void read_acquisition(TableReader& root, AcquisitionConfig& acquisition, const R
     const bool cohort_ok =
         clean(problems, [&] { t.number("cohort_days", acquisition.cohort_days, Range::positive()); });
     if (cohort_ok && acquisition.cohort_days < run.step_days) {
-        t.problem("cohort_days", "must be >= run.step_days (" + format_number(run.step_days) + "), got " +
-                                     format_number(acquisition.cohort_days));
+        t.problem("cohort_days", "must be >= run.step_days (" + shortest_repr(run.step_days) + "), got " +
+                                     shortest_repr(acquisition.cohort_days));
     }
     std::vector<TableReader> channels = t.tables("channels");
     if (channels.size() > kMaxChannels) {
