@@ -13,7 +13,7 @@ constexpr std::size_t kHugePage = std::size_t{2} << 20;
 }
 
 void* allocate_column_bytes(std::size_t bytes) {
-    if (bytes < 2 * kHugePage) {
+    if (bytes < kHugePage) {
         void* p = std::malloc(bytes == 0 ? 1 : bytes);
         if (p == nullptr) throw std::bad_alloc();
         return p;

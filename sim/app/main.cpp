@@ -62,6 +62,7 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
     if (output.empty()) {
         output = a.scenario.empty() ? "default.h5" : std::filesystem::path(a.scenario).stem().string() + ".h5";
     }
+    // Checked before the run so that a long run is not wasted; write_result checks again.
     if (!a.force && std::filesystem::exists(output)) {
         throw BadInput(output + " exists; use --force to overwrite it or -o to choose another name");
     }
