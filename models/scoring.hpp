@@ -20,7 +20,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <vector>
-#include <vector>
 
 #include "models/bgnbd.hpp"
 #include "models/paretonbd.hpp"
@@ -33,7 +32,7 @@ struct History {
     double x = 0;              ///< repeat purchases
     double t_x_weeks = 0;      ///< time of the last purchase since the first, weeks
     double T_weeks = 0;        ///< time of observation since the first purchase, weeks
-    double mean_spend_cents = 0;  ///< mean spend per purchase (over x + 1 purchases, or repeat ones: see fit)
+    double mean_spend_cents = 0;  ///< m_x: mean spend of the x repeat purchases (0 when x = 0)
 };
 
 /// P(alive | x, t_x, T) under BG/NBD, in [0, 1].
