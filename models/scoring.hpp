@@ -32,7 +32,10 @@ struct History {
     double x = 0;              ///< repeat purchases
     double t_x_weeks = 0;      ///< time of the last purchase since the first, weeks
     double T_weeks = 0;        ///< time of observation since the first purchase, weeks
-    double mean_spend_cents = 0;  ///< m_x: mean spend of the x repeat purchases (0 when x = 0)
+    double mean_spend_cents = 0;  ///< m_x: mean spend per purchase over `spend_count` purchases
+    /// Purchases that mean_spend_cents averages: x in the CDNOW convention (repeat purchases
+    /// only); x + 1 for simulated customers, whose first purchase follows the same spend model.
+    double spend_count = 0;
 };
 
 /// P(alive | x, t_x, T) under BG/NBD, in [0, 1].
@@ -46,7 +49,7 @@ struct History {
 [[nodiscard]] double paretonbd_expected_purchases(const ParetoNbdParams& p, const History& h, double t_weeks);
 
 /// Gamma-Gamma E[M | x, m_x]: expected spend per future purchase in cents, a weighted mean of
-/// the population mean and the customer's own mean over its x repeat purchases.
+/// the population mean and the customer's own mean m_x over x purchases (x = spend_count).
 [[nodiscard]] double gamma_gamma_expected_spend(const GammaGammaParams& p, double x, double mean_spend_cents);
 
 /// How CLV is computed: expected purchases per period from the purchase model, times expected
@@ -83,6 +86,7 @@ struct HistoryColumns {
     const double* t_x_weeks;
     const double* T_weeks;
     const double* mean_spend_cents;
+    const double* spend_count;  ///< null: spend_count = x for every customer
     std::size_t n;
 };
 
