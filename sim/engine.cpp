@@ -305,8 +305,8 @@ void run_block(const Scenario& sc, const Plan& plan, const Block& block, const S
         const double now = plan.step_end_day[s];
         model.advance(pop, block.begin, started_end, now, rk, sink);
         cell.add_purchases(sink);
-        update_stages(pop, block.begin, started_end, newcomers_begin, s == first_step || reclassify_all ? -kInf : prev_now, now,
-                      rules, counts);
+        const double since = s == first_step || reclassify_all ? -kInf : prev_now;  // -inf: rebuild
+        update_stages(pop, block.begin, started_end, newcomers_begin, since, now, rules, counts);
         cell.stage_truth = counts;
         prev_now = now;
         if (progress != nullptr) {
