@@ -1,4 +1,4 @@
-// Program version and git commit, stamped at configure time.
+// Program version (configure time) and git commit (read at every build).
 #pragma once
 
 #include <string_view>
