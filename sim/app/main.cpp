@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/registry.hpp"
+#include "sim/app/fit_command.hpp"
 #include "sim/app/progress.hpp"
 #include "sim/app/summary_table.hpp"
 #include "sim/build_info.hpp"
@@ -151,6 +152,9 @@ int main(int argc, char** argv) {
     CLI::App* info = app.add_subcommand("info", "Describe a result file: provenance, datasets, summary");
     info->add_option("result", info_path, "Result HDF5 file")->required();
 
+    FitArgs fit_args;
+    CLI::App* fit = add_fit_command(app, fit_args);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -161,6 +165,7 @@ int main(int argc, char** argv) {
     try {
         if (*run) return cmd_run(run_args, *run);
         if (*validate) return cmd_validate(validate_path, validate_sets);
+        if (*fit) return run_fit_command(fit_args);
         if (*info) {
             std::cout << describe_result_file(info_path);
             return kExitOk;
