@@ -53,11 +53,10 @@ std::string estimate_table(const std::string& title, const FitReport& r, double 
     out << title << "  (" << format_count(std::int64_t(r.observations)) << " "
         << (title.rfind("sBG", 0) == 0 ? "customers at the start" : "customers") << ", log-likelihood "
         << fixed(r.log_likelihood, 3) << ", " << r.evaluations << " evaluations, " << fixed(seconds, 2) << " s)\n";
-    out << "  " << pad("parameter", 12, false) << pad("estimate", 12) << pad("std. error", 12) << pad("95% CI", 24)
-        << "\n";
+    out << "  " << pad("parameter", 12, false) << pad("estimate", 14) << pad("std. error", 14) << "  95% CI\n";
     for (const Estimate& e : r.estimates) {
-        out << "  " << pad(e.name, 12, false) << pad(fixed(e.value, 4), 12) << pad(fixed(e.se, 4), 12)
-            << pad("[" + fixed(e.ci_low, 4) + ", " + fixed(e.ci_high, 4) + "]", 24) << "\n";
+        out << "  " << pad(e.name, 12, false) << pad(fixed(e.value, 4), 14) << pad(fixed(e.se, 4), 14) << "  ["
+            << fixed(e.ci_low, 4) << ", " << fixed(e.ci_high, 4) << "]\n";
     }
     return out.str();
 }
@@ -282,30 +281,51 @@ int run_fit_command(const FitArgs& a) {
     std::cout << "\nHoldout: " << fixed(s.holdout_total, 0) << " repeat transactions to "
               << format_day(s.holdout_end_day) << "\n\n";
 
-    auto timed = [](auto&& f) {
+    // A model the data cannot identify or the optimiser cannot fit is reported and left out;
+    // the others still run. Nothing fitted at all is a failure.
+    std::vector<std::string> failures;
+    bool input_failures_only = true;
+    auto attempt = [&](const std::string& title, auto&& fit_model, auto& slot) {
         const auto start = std::chrono::steady_clock::now();
-        auto result = f();
-        return std::pair{result, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+        try {
+            slot = fit_model();
+        } catch (const BadInput& e) {
+            failures.push_back(title + ": " + e.what());
+            std::cout << title << ": not fitted: " << e.what() << "\n\n";
+            return;
+        } catch (const RuntimeFailure& e) {
+            input_failures_only = false;
+            failures.push_back(title + ": " + e.what());
+            std::cout << title << ": not fitted: " << e.what() << "\n\n";
+            return;
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::cout << estimate_table(title, slot->report, seconds);
     };
     std::optional<BgNbdFit> bg;
     std::optional<ParetoNbdFit> pnbd;
     std::optional<GammaGammaFit> gg;
     if (wanted("bgnbd")) {
-        auto [fit, seconds] = timed([&] { return fit_bgnbd(purchases); });
-        bg = fit;
-        std::cout << estimate_table("BG/NBD (Fader, Hardie & Lee 2005)", fit.report, seconds) << "\n";
+        attempt("BG/NBD (Fader, Hardie & Lee 2005)", [&] { return fit_bgnbd(purchases); }, bg);
+        if (bg) std::cout << "\n";
     }
     if (wanted("paretonbd")) {
-        auto [fit, seconds] = timed([&] { return fit_paretonbd(purchases); });
-        pnbd = fit;
-        std::cout << estimate_table("Pareto/NBD (Schmittlein, Morrison & Colombo 1987)", fit.report, seconds) << "\n";
+        attempt("Pareto/NBD (Schmittlein, Morrison & Colombo 1987)", [&] { return fit_paretonbd(purchases); }, pnbd);
+        if (pnbd) std::cout << "\n";
     }
     if (wanted("gamma_gamma")) {
-        auto [fit, seconds] = timed([&] { return fit_gamma_gamma(spends); });
-        gg = fit;
-        std::cout << estimate_table("Gamma-Gamma spend (Fader, Hardie & Lee 2005), gamma in currency units",
-                                    fit.report, seconds);
-        std::cout << "  mean spend per transaction: " << fixed(gamma_gamma_mean_spend(fit.params), 2) << "\n\n";
+        attempt("Gamma-Gamma spend (Fader, Hardie & Lee 2005), gamma in currency units",
+                [&] { return fit_gamma_gamma(spends); }, gg);
+        if (gg) {
+            std::cout << "  mean spend per transaction: " << fixed(gamma_gamma_mean_spend(gg->params), 2)
+                      << "\n\n";
+        }
+    }
+    if (!bg && !pnbd && !gg) {
+        std::string message = "no model could be fitted:";
+        for (const std::string& f : failures) message += "\n  " + f;
+        if (input_failures_only) throw BadInput(message);
+        throw RuntimeFailure(message);
     }
     if (bg || pnbd) std::cout << holdout_check(log, s, bg ? &*bg : nullptr, pnbd ? &*pnbd : nullptr);
 
