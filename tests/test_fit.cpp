@@ -165,6 +165,35 @@ TEST_CASE("fit: the CDNOW calibration summary matches the published one", "[unit
     CHECK(s->customers.front().T_weeks == Approx(272.0 / 7.0));
 }
 
+TEST_CASE("fit: the likelihoods at the published CDNOW estimates give the published log-likelihoods", "[unit]") {
+    const auto s = cdnow_summary();
+    if (!s) return;
+    double bg = 0, pnbd = 0;
+    for (const PurchaseHistory& h : purchases_of(*s)) {
+        bg += bgnbd_log_likelihood(BgNbdParams{0.2426, 4.4137, 0.7930, 2.4262}, h);
+        pnbd += paretonbd_log_likelihood(ParetoNbdParams{0.5533, 10.5776, 0.6061, 11.6689}, h);
+    }
+    CHECK(bg == Approx(-9582.4).margin(0.05));
+    CHECK(pnbd == Approx(-9595.0).margin(0.05));
+}
+
+TEST_CASE("fit: the likelihoods are finite at the edges and the Pareto/NBD branches agree", "[unit]") {
+    const std::vector<PurchaseHistory> edges = {{0, 0, 0}, {0, 0, 50}, {3, 20, 20}, {1, 0.1, 40}, {500, 39, 39}};
+    for (const PurchaseHistory& h : edges) {
+        INFO("x " << h.x << " t_x " << h.t_x_weeks << " T " << h.T_weeks);
+        CHECK(std::isfinite(bgnbd_log_likelihood(BgNbdParams{0.24, 4.4, 0.79, 2.4}, h)));
+        CHECK(std::isfinite(bgnbd_log_likelihood(BgNbdParams{1e-4, 1e4, 1e3, 1e-3}, h)));
+        CHECK(std::isfinite(paretonbd_log_likelihood(ParetoNbdParams{0.55, 10.6, 0.61, 11.7}, h)));
+        CHECK(std::isfinite(paretonbd_log_likelihood(ParetoNbdParams{0.55, 40, 0.61, 2}, h)));
+        // alpha = beta is where the 2F1 form switches branch: both sides meet.
+        const double below = paretonbd_log_likelihood(ParetoNbdParams{0.55, 10 * (1 - 1e-9), 0.61, 10}, h);
+        const double above = paretonbd_log_likelihood(ParetoNbdParams{0.55, 10 * (1 + 1e-9), 0.61, 10}, h);
+        CHECK(below == Approx(above).epsilon(1e-7));
+    }
+    CHECK(std::isfinite(gamma_gamma_log_likelihood(GammaGammaParams{6.25, 3.74, 15.44}, SpendHistory{1, 0.01})));
+    CHECK(std::isfinite(gamma_gamma_log_likelihood(GammaGammaParams{6.25, 3.74, 15.44}, SpendHistory{300, 1e6})));
+}
+
 TEST_CASE("fit: BG/NBD on CDNOW reproduces Fader, Hardie & Lee (2005)", "[stat]") {
     const auto s = cdnow_summary();
     if (!s) return;
