@@ -141,6 +141,7 @@ TransactionLog parse_transaction_log(const std::string& text, const std::string&
         throw BadInput(problems);
     }
     const int header_line_number = line_number;
+    if (header_line.rfind("\xEF\xBB\xBF", 0) == 0) header_line.erase(0, 3);  // UTF-8 byte-order mark
     const std::vector<std::string> header = split_csv(header_line);
     for (std::size_t i = 0; i < header.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {

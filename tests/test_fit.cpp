@@ -149,6 +149,8 @@ TEST_CASE("fit: same-day purchases merge and the first purchase is not a repeat 
     CHECK(b.t_x_weeks == 0);
     CHECK(b.T_weeks == 0);
     CHECK(s.holdout_end_day == day_of("2020-02-01"));
+    // A spreadsheet's UTF-8 byte-order mark does not hide the first column's name.
+    CHECK(parse_transaction_log("\xEF\xBB\xBF" + text, "t.csv", f).transactions.size() == 6);
 }
 
 TEST_CASE("fit: the CDNOW calibration summary matches the published one", "[unit]") {
