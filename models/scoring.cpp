@@ -1,0 +1,449 @@
+// Customer scoring (formulas and references in scoring.hpp): P(alive), conditional expected
+// purchases, Gamma-Gamma spend, CLV, logistic propensity and RFM, scalar and in columns.
+//
+// Numerical approach, all in double precision:
+// - BG/NBD P(alive) = 1 / (1 + [x>0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)) (FHL 2005 eq. 13,
+//   and their note "Computing P(alive) using the BG/NBD model"), with the ratio kept as a log.
+// - BG/NBD E[Y(t) | x, t_x, T] = P(alive) * E'[X(t)], where E'[X(t)] is the unconditional
+//   expectation (FHL 2005 eq. 7) of a fresh customer with the posterior parameters
+//   r' = r+x, alpha' = alpha+T, a, b' = b+x (memorylessness: a customer alive at T behaves as a
+//   new one with updated traits); this is eq. 10:
+//     E'[X(t)] = C/(a-1) [1 - u^r' 2F1(r', b'; C; z)],  C = a+b'-1, z = t/(alpha'+t), u = 1-z.
+//   Euler's transformation gives u^r' 2F1(r', b'; C; z) = u^(a-1) 2F1(C-r', a-1; C; z); writing
+//   2F1(C-r', a-1; C; z) = 1 + (a-1) S(z) and u^(a-1) = 1 + (a-1) L(z) cancels the 1/(a-1):
+//     E'[X(t)] = -C [L + u^(a-1) S],  L = (u^(a-1) - 1)/(a-1) (= ln u at a = 1),
+//     S = sum_{n>=1} (C-r')_n (a)_(n-1) / ((C)_n n!) z^n.
+//   The parameters of this series do not grow with x (its terms shrink like 1/C^n), so very
+//   large x costs a few terms instead of the x*z-term hump of the untransformed series. It is
+//   summed by hand rather than through boost::math::hypergeometric_pFq because we need the
+//   a -> 1 regularised form above, a shared coefficient sweep over the CLV periods, and no
+//   allocation or error bookkeeping per customer. Where the series is slow or unsafe (z > 0.95,
+//   C < 0.5, huge terms) E'[X(t)] is integrated instead over the Beta(a, b') dropout
+//   probability p: E'[X(t)] = E_p[(1 - (1 + p t/alpha')^-r') / p] (Boost Gauss-Kronrod).
+// - Pareto/NBD P(alive) (Fader & Hardie 2005 note, eq. 18-19 with A0) in the Euler-transformed
+//   form whose series has positive terms bounded by z^n: with R = ((alpha+T)/(alpha+t_x))^(r+x)
+//   ((beta+T)/(beta+t_x))^s,
+//     alpha >= beta: P = 1/(1 + s/(r+s+x) [R G(z_tx) - G(z_T)]),  z_y = (alpha-beta)/(alpha+y),
+//                    G(z) = 2F1(1, r+x; r+s+x+1; z);
+//     alpha < beta:  P = 1/(1 + s/(r+s+x) [R c_tx H(w_tx) - c_T H(w_T)]), w_y = (beta-alpha)/(beta+y),
+//                    c_y = (alpha+y)/(beta+y), H(w) = 2F1(1, s+1; r+s+x+1; w).
+//   Beyond z = 0.95 the bracket is integrated instead: s/(r+s+x) [..] = s int_{t_x}^T R(tau) /
+//   (beta+tau) dtau with R(tau) = ((alpha+T)/(alpha+tau))^(r+x) ((beta+T)/(beta+tau))^s.
+// - Pareto/NBD E[Y(t)] = P(alive) (r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)],
+//   evaluated as (r+x)(beta+T)/(alpha+T) * l * (1 - e^-((s-1) l))/((s-1) l), l = ln(1 + t/(beta+T)),
+//   which is regular at s = 1.
+#include "models/scoring.hpp"
+
+#include <algorithm>
+#include <boost/math/quadrature/gauss_kronrod.hpp>
+#include <boost/math/special_functions/gamma.hpp>
+#include <cmath>
+#include <stdexcept>
+
+namespace retsim {
+namespace {
+
+constexpr double kWeeksPerYear = 52.1775;
+constexpr double kSeriesEps = 1e-17;     // relative size of the last series term kept
+constexpr double kSeriesMaxZ = 0.95;     // beyond this the series needs too many terms
+constexpr double kSeriesMinC = 0.5;      // BG/NBD: C = a+b'-1 below this is near a pole of 2F1
+constexpr double kSeriesHuge = 1e100;    // a term this large means cancellation: integrate instead
+constexpr int kSeriesMaxTerms = 20000;
+constexpr double kQuadratureTolerance = 1e-13;
+constexpr unsigned kQuadratureDepth = 12;  // at most 2^12 Gauss-Kronrod panels
+constexpr int kChunk = 64;               // CLV periods evaluated per coefficient sweep
+
+/// expm1(k)/k, 1 at k = 0.
+double expm1_over(double k) { return k == 0.0 ? 1.0 : std::expm1(k) / k; }
+
+/// (1 - e^-k)/k, 1 at k = 0.
+double one_minus_exp_neg_over(double k) { return k == 0.0 ? 1.0 : -std::expm1(-k) / k; }
+
+/// 1/(1 + e^v) without overflow for any v, including +-inf.
+double inv_one_plus_exp(double v) {
+    if (v > 0.0) {
+        const double e = std::exp(-v);
+        return e / (1.0 + e);
+    }
+    return 1.0 / (1.0 + std::exp(v));
+}
+
+double log_beta(double a, double b) {
+    return boost::math::lgamma(a) + boost::math::lgamma(b) - boost::math::lgamma(a + b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// BG/NBD
+
+/// Per-parameter constants, computed once per batch.
+struct BgConstants {
+    BgNbdParams p;
+    double log_a;
+};
+
+BgConstants bg_constants(const BgNbdParams& p) { return {p, std::log(p.a)}; }
+
+double bg_p_alive(const BgConstants& k, const History& h) {
+    if (!(h.x > 0.0)) return 1.0;  // no repeat purchase: BG/NBD customers cannot have left yet
+    const double gap = std::max(0.0, h.T_weeks - h.t_x_weeks);
+    const double log_odds_dead = k.log_a - std::log(k.p.b + h.x - 1.0) +
+                                 (k.p.r + h.x) * std::log1p(gap / (k.p.alpha_weeks + h.t_x_weeks));
+    return inv_one_plus_exp(log_odds_dead);
+}
+
+/// Posterior of a customer alive at T: a fresh BG/NBD customer with these parameters.
+struct BgFresh {
+    double r, alpha, a, b;
+};
+
+BgFresh bg_fresh(const BgNbdParams& p, const History& h) {
+    return {p.r + h.x, p.alpha_weeks + h.T_weeks, p.a, p.b + h.x};
+}
+
+/// E'[X(t)] by integration over the dropout probability p ~ Beta(a, b'):
+///   E_p[h(p)/p], h(p) = 1 - (1 + p t/alpha')^-r'.
+/// Split at p = 1/2 and substituted v = (2p)^a on the left and w = (2(1-p))^b' on the right, so
+/// that the Beta density's endpoint singularities p^(a-1) and (1-p)^(b'-1) (a, b' down to 1e-3)
+/// become smooth integrands.
+double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
+    using Integrator = boost::math::quadrature::gauss_kronrod<double, 31>;
+    const double lb = log_beta(f.a, f.b);
+    const double ln2 = std::log(2.0);
+    const double rate = t / f.alpha;
+    const auto h = [&](double p) { return -std::expm1(-f.r * std::log1p(p * rate)); };
+    const double left_scale = -f.a * ln2 - std::log(f.a) - lb;
+    const auto left = [&](double v) {
+        const double p = std::exp(std::log(v) / f.a - ln2);
+        const double h_over_p = p < 1e-200 ? f.r * rate : h(p) / p;
+        return std::exp(left_scale + (f.b - 1.0) * std::log1p(-p)) * h_over_p;
+    };
+    const double right_scale = -f.b * ln2 - std::log(f.b) - lb;
+    const auto right = [&](double w) {
+        const double q = std::exp(std::log(w) / f.b - ln2);  // 1 - p
+        return std::exp(right_scale + (f.a - 2.0) * std::log1p(-q)) * h(1.0 - q);
+    };
+    const double total = Integrator::integrate(left, 0.0, 1.0, kQuadratureDepth, kQuadratureTolerance) +
+                         Integrator::integrate(right, 0.0, 1.0, kQuadratureDepth, kQuadratureTolerance);
+    return std::max(0.0, total);
+}
+
+/// E'[X(t_k)] for m <= kChunk times t_k >= 0 through one sweep of the series coefficients.
+/// Convergence is judged at the largest z, where the terms decay slowest.
+void bg_fresh_expected_chunk(const BgFresh& f, const double* t, int m, double* out) {
+    const double c = f.a + f.b - 1.0;
+    const double e = c - f.r;
+    const double am1 = f.a - 1.0;
+    double z[kChunk], power[kChunk], sum[kChunk], u_am1[kChunk], ell[kChunk];
+    double z_max = 0.0;
+    int k_max = -1;
+    for (int k = 0; k < m; ++k) {
+        const double log_u = -std::log1p(t[k] / f.alpha);  // u = alpha'/(alpha'+t), exactly
+        z[k] = t[k] / (f.alpha + t[k]);
+        u_am1[k] = std::exp(am1 * log_u);
+        ell[k] = log_u * expm1_over(am1 * log_u);
+        power[k] = z[k];
+        sum[k] = 0.0;
+        if (z[k] > z_max) {
+            z_max = z[k];
+            k_max = k;
+        }
+    }
+    // u^(a-1) S must not underflow while S is large (a >> 1 with z near 1): integrate instead.
+    bool ok = c >= kSeriesMinC && z_max <= kSeriesMaxZ && (k_max < 0 || std::abs(am1 * std::log1p(-z_max)) < 200.0);
+    if (ok && k_max >= 0) {
+        // Stop when the last term at z_max, times the tail factor 1/(1-z), is below kSeriesEps of
+        // |L|, the size of the terms that the series is added to.
+        const double stop = kSeriesEps * std::abs(ell[k_max]) * (1.0 - z_max) / u_am1[k_max];
+        double coef = e / c;  // n = 1
+        for (int k = 0; k < m; ++k) sum[k] = coef * z[k];
+        for (int n = 1;; ++n) {
+            const double ratio = (e + n) * (f.a + n - 1.0) / ((c + n) * (n + 1.0));
+            coef *= ratio;
+            for (int k = 0; k < m; ++k) {
+                power[k] *= z[k];
+                sum[k] += coef * power[k];
+            }
+            const double last = std::abs(coef * power[k_max]);
+            if (last > kSeriesHuge || n >= kSeriesMaxTerms) {
+                ok = false;
+                break;
+            }
+            if (last <= stop && std::abs(ratio) * z_max < 1.0) break;
+        }
+    }
+    for (int k = 0; k < m; ++k) {
+        if (!(t[k] > 0.0)) {
+            out[k] = 0.0;
+        } else if (ok) {
+            out[k] = std::max(0.0, -c * (ell[k] + u_am1[k] * sum[k]));
+        } else {
+            out[k] = bg_fresh_expected_quadrature(f, t[k]);
+        }
+    }
+}
+
+double bg_expected_purchases(const BgConstants& k, const History& h, double t_weeks, double p_alive) {
+    double fresh = 0.0;
+    bg_fresh_expected_chunk(bg_fresh(k.p, h), &t_weeks, 1, &fresh);
+    return p_alive * fresh;
+}
+
+/// CLV periods: ends t_k = min(k * period, horizon), k = 1..N, discount factors d_k.
+struct ClvPeriods {
+    int n;
+    double period, horizon, step_discount, last_discount;
+};
+
+ClvPeriods clv_periods(const ClvSettings& s) {
+    ClvPeriods c{};
+    if (!(s.horizon_weeks > 0.0) || !(s.period_weeks > 0.0)) return c;
+    c.period = s.period_weeks;
+    c.horizon = s.horizon_weeks;
+    c.n = int(std::ceil(s.horizon_weeks / s.period_weeks - 1e-9));
+    const double log_factor = -std::log1p(s.annual_discount_rate) / kWeeksPerYear;
+    c.step_discount = std::exp(log_factor * s.period_weeks);
+    c.last_discount = std::exp(log_factor * s.horizon_weeks);
+    return c;
+}
+
+/// Sum over periods of d_k [F(t_k) - F(t_(k-1))], F evaluated in chunks by `eval(t, m, out)`.
+/// Discounts are d_k = step^k, the last (possibly partial) period discounted at the horizon.
+template <class Eval>
+double discounted_increments(const ClvPeriods& c, Eval&& eval) {
+    double t[kChunk], f[kChunk];
+    double total = 0.0, previous = 0.0, discount = 1.0;
+    for (int first = 1; first <= c.n; first += kChunk) {
+        const int m = std::min(kChunk, c.n - first + 1);
+        for (int j = 0; j < m; ++j) t[j] = std::min(double(first + j) * c.period, c.horizon);
+        eval(t, m, f);
+        for (int j = 0; j < m; ++j) {
+            discount = first + j == c.n ? c.last_discount : discount * c.step_discount;
+            total += discount * (f[j] - previous);
+            previous = f[j];
+        }
+    }
+    return total;
+}
+
+double gg_expected_spend(const GammaGammaParams& g, double x, double m) {
+    const double own = x > 0.0 ? m * x : 0.0;  // x = 0: m is undefined and must not matter
+    return (g.gamma_cents + own) * g.p / (g.p * x + g.q - 1.0);
+}
+
+double bg_clv(const BgConstants& k, const GammaGammaParams& g, const History& h, const ClvSettings& s,
+              double p_alive) {
+    const ClvPeriods c = clv_periods(s);
+    if (c.n == 0 || !(p_alive > 0.0)) return 0.0;
+    const BgFresh f = bg_fresh(k.p, h);
+    const double purchases = discounted_increments(
+        c, [&](const double* t, int m, double* out) { bg_fresh_expected_chunk(f, t, m, out); });
+    return std::max(0.0, p_alive * purchases * gg_expected_spend(g, h.spend_count, h.mean_spend_cents) *
+                             s.margin_fraction);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pareto/NBD
+
+/// sum_{n>=0} (b)_n / (c)_n z^n = 2F1(1, b; c; z) for 0 < b < c, 0 <= z < 1: positive terms, each
+/// at most z^n, so no overflow and no cancellation.
+double hyp2f1_one(double b, double c, double z) {
+    double term = 1.0, sum = 1.0;
+    if (z == 0.0) return 1.0;
+    const double stop = kSeriesEps * (1.0 - z) / z;
+    for (int n = 0; n < kSeriesMaxTerms; ++n) {
+        term *= (b + n) / (c + n) * z;
+        sum += term;
+        if (term <= stop * sum) break;
+    }
+    return sum;
+}
+
+/// log of s int_{t_x}^T R(tau)/(beta+tau) dtau, integrated in u = ln((beta+tau)/(beta+t_x)) / D,
+/// D = ln((beta+T)/(beta+t_x)), so that the integrand exp(log R) is smooth even for beta near 0.
+double pnbd_log_q_quadrature(const ParetoNbdParams& p, const History& h) {
+    using Integrator = boost::math::quadrature::gauss_kronrod<double, 31>;
+    const double x = h.x, tx = h.t_x_weeks, T = h.T_weeks;
+    const double d = std::log1p((T - tx) / (p.beta_weeks + tx));
+    const auto log_r = [&](double u) {
+        const double alpha_tau = p.alpha_weeks + tx + (p.beta_weeks + tx) * std::expm1(u * d);
+        return (p.r + x) * std::log((p.alpha_weeks + T) / alpha_tau) + p.s * (1.0 - u) * d;
+    };
+    const double log_r0 = log_r(0.0);
+    const double integral =
+        Integrator::integrate([&](double u) { return std::exp(log_r(u) - log_r0); }, 0.0, 1.0, kQuadratureDepth,
+                              kQuadratureTolerance);
+    return std::log(p.s * d * integral) + log_r0;
+}
+
+double pnbd_p_alive(const ParetoNbdParams& p, const History& h) {
+    const double x = h.x, tx = h.t_x_weeks, T = h.T_weeks;
+    const double gap = T - tx;
+    if (!(gap > 0.0)) return 1.0;  // t_x = T: no time in which the customer could have left
+    const double log_r = (p.r + x) * std::log1p(gap / (p.alpha_weeks + tx)) + p.s * std::log1p(gap / (p.beta_weeks + tx));
+    const double c = p.r + p.s + x + 1.0;
+    double z_tx, z_T, c_tx = 1.0, c_T = 1.0, b;
+    if (p.alpha_weeks >= p.beta_weeks) {
+        z_tx = (p.alpha_weeks - p.beta_weeks) / (p.alpha_weeks + tx);
+        z_T = (p.alpha_weeks - p.beta_weeks) / (p.alpha_weeks + T);
+        b = p.r + x;
+    } else {
+        z_tx = (p.beta_weeks - p.alpha_weeks) / (p.beta_weeks + tx);
+        z_T = (p.beta_weeks - p.alpha_weeks) / (p.beta_weeks + T);
+        c_tx = (p.alpha_weeks + tx) / (p.beta_weeks + tx);
+        c_T = (p.alpha_weeks + T) / (p.beta_weeks + T);
+        b = p.s + 1.0;
+    }
+    if (z_tx > kSeriesMaxZ) return inv_one_plus_exp(pnbd_log_q_quadrature(p, h));
+    const double k = p.s / (c - 1.0);
+    const double g_tx = c_tx * hyp2f1_one(b, c, z_tx);
+    const double g_T = c_T * hyp2f1_one(b, c, z_T);
+    if (log_r < 600.0) {
+        // R g_tx - g_T = (R - 1) g_tx + (g_tx - g_T): no loss when t_x is close to T.
+        const double q = k * (std::expm1(log_r) * g_tx + (g_tx - g_T));
+        return 1.0 / (1.0 + std::max(0.0, q));
+    }
+    return inv_one_plus_exp(std::log(k * g_tx) + log_r);  // g_T is negligible next to R g_tx
+}
+
+/// E[Y(t)] / P(alive) = (r+x)/(alpha+T) int_0^t ((beta+T)/(beta+T+tau))^s dtau.
+double pnbd_alive_expected(const ParetoNbdParams& p, const History& h, double t) {
+    if (!(t > 0.0)) return 0.0;
+    const double beta_T = p.beta_weeks + h.T_weeks;
+    const double l = std::log1p(t / beta_T);
+    return (p.r + h.x) * beta_T / (p.alpha_weeks + h.T_weeks) * l * one_minus_exp_neg_over((p.s - 1.0) * l);
+}
+
+double pnbd_clv(const ParetoNbdParams& p, const GammaGammaParams& g, const History& h, const ClvSettings& s,
+                double p_alive) {
+    const ClvPeriods c = clv_periods(s);
+    if (c.n == 0 || !(p_alive > 0.0)) return 0.0;
+    const double purchases = discounted_increments(c, [&](const double* t, int m, double* out) {
+        for (int j = 0; j < m; ++j) out[j] = pnbd_alive_expected(p, h, t[j]);
+    });
+    return std::max(0.0, p_alive * purchases * gg_expected_spend(g, h.spend_count, h.mean_spend_cents) *
+                             s.margin_fraction);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+History history_at(const HistoryColumns& in, std::size_t i) {
+    return {in.x[i], in.t_x_weeks[i], in.T_weeks[i], in.mean_spend_cents[i],
+            in.spend_count != nullptr ? in.spend_count[i] : in.x[i]};
+}
+
+/// Number of ascending cut points strictly below v: comparisons only, no branches.
+int count_below(const std::vector<double>& cuts, double v) {
+    int n = 0;
+    for (double c : cuts) n += int(c < v);
+    return n;
+}
+
+std::vector<double> quantile_cuts(std::vector<double> values, int bins) {
+    std::sort(values.begin(), values.end());
+    std::vector<double> cuts;
+    const std::size_t n = values.size();
+    for (int j = 1; j < bins; ++j) {
+        // Lower j/bins quantile: the ceil(j n / bins)-th smallest value (1-based).
+        const std::size_t rank = (std::size_t(j) * n + std::size_t(bins) - 1) / std::size_t(bins);
+        cuts.push_back(values[std::max<std::size_t>(rank, 1) - 1]);
+    }
+    return cuts;
+}
+
+}  // namespace
+
+double bgnbd_p_alive(const BgNbdParams& p, const History& h) { return bg_p_alive(bg_constants(p), h); }
+
+double bgnbd_expected_purchases(const BgNbdParams& p, const History& h, double t_weeks) {
+    const BgConstants k = bg_constants(p);
+    return bg_expected_purchases(k, h, t_weeks, bg_p_alive(k, h));
+}
+
+double paretonbd_p_alive(const ParetoNbdParams& p, const History& h) { return pnbd_p_alive(p, h); }
+
+double paretonbd_expected_purchases(const ParetoNbdParams& p, const History& h, double t_weeks) {
+    return pnbd_p_alive(p, h) * pnbd_alive_expected(p, h, t_weeks);
+}
+
+double gamma_gamma_expected_spend(const GammaGammaParams& p, double x, double mean_spend_cents) {
+    return gg_expected_spend(p, x, mean_spend_cents);
+}
+
+double bgnbd_clv(const BgNbdParams& p, const GammaGammaParams& g, const History& h, const ClvSettings& s) {
+    const BgConstants k = bg_constants(p);
+    return bg_clv(k, g, h, s, bg_p_alive(k, h));
+}
+
+double paretonbd_clv(const ParetoNbdParams& p, const GammaGammaParams& g, const History& h,
+                     const ClvSettings& s) {
+    return pnbd_clv(p, g, h, s, pnbd_p_alive(p, h));
+}
+
+double propensity(const PropensityModel& m, const History& h) {
+    const double spend_units = std::max(0.0, h.mean_spend_cents) / 100.0;
+    const double v = m.intercept + m.recency * (h.T_weeks - h.t_x_weeks) + m.frequency * h.x +
+                     m.monetary * std::log1p(spend_units) + m.tenure * h.T_weeks;
+    return inv_one_plus_exp(-v);
+}
+
+void score_bgnbd(const BgNbdParams& p, const GammaGammaParams& g, const ScoreSettings& s,
+                 const HistoryColumns& in, const ScoreColumns& out) {
+    const BgConstants k = bg_constants(p);
+    for (std::size_t i = 0; i < in.n; ++i) {
+        const History h = history_at(in, i);
+        const double p_alive = bg_p_alive(k, h);
+        if (out.p_alive) out.p_alive[i] = p_alive;
+        if (out.expected_purchases) out.expected_purchases[i] = bg_expected_purchases(k, h, s.forecast_weeks, p_alive);
+        if (out.expected_spend_cents)
+            out.expected_spend_cents[i] = gg_expected_spend(g, h.spend_count, h.mean_spend_cents);
+        if (out.clv_cents) out.clv_cents[i] = bg_clv(k, g, h, s.clv, p_alive);
+        if (out.propensity) out.propensity[i] = propensity(s.propensity, h);
+    }
+}
+
+void score_paretonbd(const ParetoNbdParams& p, const GammaGammaParams& g, const ScoreSettings& s,
+                     const HistoryColumns& in, const ScoreColumns& out) {
+    for (std::size_t i = 0; i < in.n; ++i) {
+        const History h = history_at(in, i);
+        const double p_alive = pnbd_p_alive(p, h);
+        if (out.p_alive) out.p_alive[i] = p_alive;
+        if (out.expected_purchases) out.expected_purchases[i] = p_alive * pnbd_alive_expected(p, h, s.forecast_weeks);
+        if (out.expected_spend_cents)
+            out.expected_spend_cents[i] = gg_expected_spend(g, h.spend_count, h.mean_spend_cents);
+        if (out.clv_cents) out.clv_cents[i] = pnbd_clv(p, g, h, s.clv, p_alive);
+        if (out.propensity) out.propensity[i] = propensity(s.propensity, h);
+    }
+}
+
+RfmCutoffs rfm_cutoffs(const HistoryColumns& sample, int bins) {
+    if (bins < 1 || bins > 9) throw std::invalid_argument("rfm_cutoffs: bins must be in 1..9");
+    if (sample.n == 0) throw std::invalid_argument("rfm_cutoffs: empty sample");
+    std::vector<double> recency(sample.n), frequency(sample.n), monetary(sample.n);
+    for (std::size_t i = 0; i < sample.n; ++i) {
+        recency[i] = sample.T_weeks[i] - sample.t_x_weeks[i];
+        frequency[i] = sample.x[i];
+        monetary[i] = sample.mean_spend_cents[i];
+    }
+    RfmCutoffs c;
+    c.bins = bins;
+    c.recency = quantile_cuts(std::move(recency), bins);
+    c.frequency = quantile_cuts(std::move(frequency), bins);
+    c.monetary = quantile_cuts(std::move(monetary), bins);
+    return c;
+}
+
+void score_rfm(const RfmCutoffs& c, const HistoryColumns& in, std::uint8_t* r, std::uint8_t* f, std::uint8_t* m,
+               std::uint16_t* cell) {
+    for (std::size_t i = 0; i < in.n; ++i) {
+        // Recency: fewer weeks since the last purchase is better, so the score counts down.
+        const int rs = c.bins - count_below(c.recency, in.T_weeks[i] - in.t_x_weeks[i]);
+        const int fs = 1 + count_below(c.frequency, in.x[i]);
+        const int ms = 1 + count_below(c.monetary, in.mean_spend_cents[i]);
+        if (r) r[i] = std::uint8_t(rs);
+        if (f) f[i] = std::uint8_t(fs);
+        if (m) m[i] = std::uint8_t(ms);
+        if (cell) cell[i] = std::uint16_t(100 * rs + 10 * fs + ms);
+    }
+}
+
+}  // namespace retsim
