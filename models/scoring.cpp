@@ -53,9 +53,6 @@ constexpr double kQuadratureTolerance = 1e-13;
 constexpr unsigned kQuadratureDepth = 12;  // at most 2^12 Gauss-Kronrod panels
 constexpr int kChunk = 64;               // CLV periods evaluated per coefficient sweep
 
-/// expm1(k)/k, 1 at k = 0.
-double expm1_over(double k) { return k == 0.0 ? 1.0 : std::expm1(k) / k; }
-
 /// (1 - e^-k)/k, 1 at k = 0.
 double one_minus_exp_neg_over(double k) { return k == 0.0 ? 1.0 : -std::expm1(-k) / k; }
 
@@ -138,9 +135,11 @@ void bg_fresh_expected_chunk(const BgFresh& f, const double* t, int m, double* o
     int k_max = -1;
     for (int k = 0; k < m; ++k) {
         const double log_u = -std::log1p(t[k] / f.alpha);  // u = alpha'/(alpha'+t), exactly
+        const double power_log = am1 * log_u;
+        const double em1 = std::expm1(power_log);  // one transcendental for both u^(a-1) and L
         z[k] = t[k] / (f.alpha + t[k]);
-        u_am1[k] = std::exp(am1 * log_u);
-        ell[k] = log_u * expm1_over(am1 * log_u);
+        u_am1[k] = 1.0 + em1;
+        ell[k] = power_log == 0.0 ? log_u : log_u * (em1 / power_log);
         power[k] = z[k];
         sum[k] = 0.0;
         if (z[k] > z_max) {

@@ -13,8 +13,9 @@
 //     Fader & Hardie, "A note on deriving the Pareto/NBD model and related expressions" (2005).
 //   Gamma-Gamma E[M | x, m_x]: Fader, Hardie & Lee (2005), JMR 42(4), eq. 5:
 //     E[M | x, m_x] = (gamma + m_x * x) * p / (p * x + q - 1).
-// Every function is total: finite, non-negative output for any valid parameters and any
-// valid history, including x = 0, t_x = T, T = 0 and very large x.
+// Every function is total: finite, non-negative output for any valid parameters (all positive,
+// Gamma-Gamma q > 1 so that mean spend is finite) and any valid history (x a whole number),
+// including x = 0, t_x = T, T = 0 and very large x.
 #pragma once
 
 #include <cstddef>
@@ -61,8 +62,9 @@ struct ClvSettings {
     double margin_fraction = 0.3;
 };
 
-/// CLV in cents: sum over periods k of
-///   [E[Y(k*period)] - E[Y((k-1)*period)]] * E[M] * margin * discount(k*period).
+/// CLV in cents: sum over periods k = 1..N, N = ceil(horizon/period), of
+///   [E[Y(t_k)] - E[Y(t_(k-1))]] * E[M] * margin * discount(t_k),  t_k = min(k*period, horizon),
+/// E[M] from gamma_gamma_expected_spend(g, h.spend_count, h.mean_spend_cents).
 [[nodiscard]] double bgnbd_clv(const BgNbdParams& p, const GammaGammaParams& g, const History& h,
                                const ClvSettings& s);
 [[nodiscard]] double paretonbd_clv(const ParetoNbdParams& p, const GammaGammaParams& g, const History& h,
@@ -114,13 +116,16 @@ void score_paretonbd(const ParetoNbdParams& p, const GammaGammaParams& g, const 
                      const HistoryColumns& in, const ScoreColumns& out);
 
 /// RFM: each of recency (T - t_x, lower is better), frequency (x) and monetary (mean spend)
-/// is scored 1..bins by quantile (bins = 5 gives quintiles; 5 is best); ties share a score.
-/// The cell is 100*R + 10*F + M for bins <= 9.
+/// is scored 1..bins by quantile (bins = 5 gives quintiles; 5 is best); ties share a score, and a
+/// value equal to a cut point takes the lower of the two scores it separates (the better one for
+/// recency). The cell is 100*R + 10*F + M; bins is 1..9.
 struct RfmCutoffs {
     int bins = 5;
     std::vector<double> recency, frequency, monetary;  ///< bins - 1 ascending cut points each
 };
-/// Quantile cut points from a sample of customers (deterministic: exact order statistics).
+/// Quantile cut points from a sample of customers (deterministic: exact order statistics, the
+/// j-th cut being the ceil(j*n/bins)-th smallest value). Throws std::invalid_argument for bins
+/// outside 1..9 or an empty sample.
 [[nodiscard]] RfmCutoffs rfm_cutoffs(const HistoryColumns& sample, int bins);
 /// RFM scores of customers [0, n): writes r, f, m (1..bins) and the cell; allocation-free.
 void score_rfm(const RfmCutoffs& c, const HistoryColumns& in, std::uint8_t* r, std::uint8_t* f, std::uint8_t* m,
