@@ -12,6 +12,7 @@
 #include "models/registry.hpp"
 #include "sim/app/fit_command.hpp"
 #include "sim/app/progress.hpp"
+#include "sim/app/score_command.hpp"
 #include "sim/app/summary_table.hpp"
 #include "sim/build_info.hpp"
 #include "sim/engine.hpp"
@@ -152,6 +153,9 @@ int main(int argc, char** argv) {
     CLI::App* info = app.add_subcommand("info", "Describe a result file: provenance, datasets, summary");
     info->add_option("result", info_path, "Result HDF5 file")->required();
 
+    ScoreArgs score_args;
+    CLI::App* score = add_score_command(app, score_args);
+
     FitArgs fit_args;
     CLI::App* fit = add_fit_command(app, fit_args);
 
@@ -166,6 +170,7 @@ int main(int argc, char** argv) {
         if (*run) return cmd_run(run_args, *run);
         if (*validate) return cmd_validate(validate_path, validate_sets);
         if (*fit) return run_fit_command(fit_args);
+        if (*score) return run_score_command(score_args, *score);
         if (*info) {
             std::cout << describe_result_file(info_path);
             return kExitOk;
