@@ -47,10 +47,11 @@ constexpr double kWeeksPerYear = 52.1775;
 constexpr double kSeriesEps = 1e-17;     // relative size of the last series term kept
 constexpr double kSeriesMaxZ = 0.95;     // beyond this the series needs too many terms
 constexpr double kSeriesMinC = 0.5;      // BG/NBD: C = a+b'-1 below this is near a pole of 2F1
+constexpr double kSeriesMaxLoss = 1e-11;  // rounding of the largest term, relative to the result
 constexpr double kSeriesHuge = 1e100;    // a term this large means cancellation: integrate instead
 constexpr int kSeriesMaxTerms = 20000;
-constexpr double kQuadratureTolerance = 1e-13;
-constexpr unsigned kQuadratureDepth = 12;  // at most 2^12 Gauss-Kronrod panels
+constexpr double kQuadratureTolerance = 1e-11;
+constexpr unsigned kQuadratureDepth = 10;  // at most 2^10 Gauss-Kronrod panels
 constexpr int kChunk = 64;               // CLV periods evaluated per coefficient sweep
 
 /// (1 - e^-k)/k, 1 at k = 0.
@@ -99,29 +100,57 @@ BgFresh bg_fresh(const BgNbdParams& p, const History& h) {
 
 /// E'[X(t)] by integration over the dropout probability p ~ Beta(a, b'):
 ///   E_p[h(p)/p], h(p) = 1 - (1 + p t/alpha')^-r'.
-/// Split at p = 1/2 and substituted v = (2p)^a on the left and w = (2(1-p))^b' on the right, so
-/// that the Beta density's endpoint singularities p^(a-1) and (1-p)^(b'-1) (a, b' down to 1e-3)
-/// become smooth integrands.
+/// Where the Beta density is singular (a < 1 at p = 0, b' < 1 at p = 1; down to 1e-3) the
+/// integral is split at p = 1/2 and that half substituted, v = (2p)^a or w = (2(1-p))^b', which
+/// makes it smooth; otherwise it is integrated in p, in panels around the density's peak.
 double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
     using Integrator = boost::math::quadrature::gauss_kronrod<double, 31>;
     const double lb = log_beta(f.a, f.b);
     const double ln2 = std::log(2.0);
     const double rate = t / f.alpha;
     const auto h = [&](double p) { return -std::expm1(-f.r * std::log1p(p * rate)); };
-    const double left_scale = -f.a * ln2 - std::log(f.a) - lb;
-    const auto left = [&](double v) {
-        const double p = std::exp(std::log(v) / f.a - ln2);
-        const double h_over_p = p < 1e-200 ? f.r * rate : h(p) / p;
-        return std::exp(left_scale + (f.b - 1.0) * std::log1p(-p)) * h_over_p;
+    const auto h_over_p = [&](double p) { return p < 1e-200 ? f.r * rate : h(p) / p; };
+    const auto density_h = [&](double p) {  // Beta density times h(p)/p, for a, b' >= 1
+        return std::exp((f.a - 1.0) * std::log(p) + (f.b - 1.0) * std::log1p(-p) - lb) * h_over_p(p);
     };
-    const double right_scale = -f.b * ln2 - std::log(f.b) - lb;
-    const auto right = [&](double w) {
-        const double q = std::exp(std::log(w) / f.b - ln2);  // 1 - p
-        return std::exp(right_scale + (f.a - 2.0) * std::log1p(-q)) * h(1.0 - q);
-    };
-    const double total = Integrator::integrate(left, 0.0, 1.0, kQuadratureDepth, kQuadratureTolerance) +
-                         Integrator::integrate(right, 0.0, 1.0, kQuadratureDepth, kQuadratureTolerance);
-    return std::max(0.0, total);
+    if (f.a >= 1.0 && f.b >= 1.0) {
+        // A density without singularities can still be a narrow peak (sd 0.01 at a = b' = 1000):
+        // panels at the mean +- 1, 2, 4, 8 standard deviations keep every panel smooth.
+        const double mean = f.a / (f.a + f.b);
+        const double sd = std::sqrt(mean * (1.0 - mean) / (f.a + f.b + 1.0));
+        double total = 0.0, lo = 0.0;
+        for (double k : {-8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0, 1e300}) {
+            const double hi = std::min(1.0, mean + k * sd);
+            if (!(hi > lo)) continue;
+            total += Integrator::integrate(density_h, lo, hi, kQuadratureDepth, kQuadratureTolerance);
+            lo = hi;
+        }
+        return std::max(0.0, total);
+    }
+    double left, right;
+    if (f.a < 1.0) {
+        const double scale = -f.a * ln2 - std::log(f.a) - lb;
+        left = Integrator::integrate(
+            [&](double v) {
+                const double p = std::exp(std::log(v) / f.a - ln2);
+                return std::exp(scale + (f.b - 1.0) * std::log1p(-p)) * h_over_p(p);
+            },
+            0.0, 1.0, kQuadratureDepth, kQuadratureTolerance);
+    } else {
+        left = Integrator::integrate(density_h, 0.0, 0.5, kQuadratureDepth, kQuadratureTolerance);
+    }
+    if (f.b < 1.0) {
+        const double scale = -f.b * ln2 - std::log(f.b) - lb;
+        right = Integrator::integrate(
+            [&](double w) {
+                const double q = std::exp(std::log(w) / f.b - ln2);  // 1 - p
+                return std::exp(scale + (f.a - 2.0) * std::log1p(-q)) * h(1.0 - q);
+            },
+            0.0, 1.0, kQuadratureDepth, kQuadratureTolerance);
+    } else {
+        right = Integrator::integrate(density_h, 0.5, 1.0, kQuadratureDepth, kQuadratureTolerance);
+    }
+    return std::max(0.0, left + right);
 }
 
 /// E'[X(t_k)] for m <= kChunk times t_k >= 0 through one sweep of the series coefficients.
@@ -136,9 +165,9 @@ void bg_fresh_expected_chunk(const BgFresh& f, const double* t, int m, double* o
     for (int k = 0; k < m; ++k) {
         const double log_u = -std::log1p(t[k] / f.alpha);  // u = alpha'/(alpha'+t), exactly
         const double power_log = am1 * log_u;
-        const double em1 = std::expm1(power_log);  // one transcendental for both u^(a-1) and L
+        const double em1 = std::expm1(power_log);
         z[k] = t[k] / (f.alpha + t[k]);
-        u_am1[k] = 1.0 + em1;
+        u_am1[k] = std::exp(power_log);  // not 1 + em1: that loses u^(a-1)'s digits when it is small
         ell[k] = power_log == 0.0 ? log_u : log_u * (em1 / power_log);
         power[k] = z[k];
         sum[k] = 0.0;
@@ -155,6 +184,7 @@ void bg_fresh_expected_chunk(const BgFresh& f, const double* t, int m, double* o
         const double stop = kSeriesEps * std::abs(ell[k_max]) * (1.0 - z_max) / u_am1[k_max];
         double coef = e / c;  // n = 1
         for (int k = 0; k < m; ++k) sum[k] = coef * z[k];
+        double peak = std::abs(sum[k_max]);
         for (int n = 1;; ++n) {
             const double ratio = (e + n) * (f.a + n - 1.0) / ((c + n) * (n + 1.0));
             coef *= ratio;
@@ -163,12 +193,18 @@ void bg_fresh_expected_chunk(const BgFresh& f, const double* t, int m, double* o
                 sum[k] += coef * power[k];
             }
             const double last = std::abs(coef * power[k_max]);
+            peak = std::max(peak, last);
             if (last > kSeriesHuge || n >= kSeriesMaxTerms) {
                 ok = false;
                 break;
             }
             if (last <= stop && std::abs(ratio) * z_max < 1.0) break;
         }
+        // Large a makes the terms grow to ~e^(a z) before they fall, and u^(a-1) S then cancels
+        // against L: when more than kSeriesMaxLoss of the result's relative precision would be
+        // lost (the largest term against the result), integrate instead.
+        const double result = -c * (ell[k_max] + u_am1[k_max] * sum[k_max]);
+        if (ok && !(c * u_am1[k_max] * peak * kSeriesMaxLoss < result)) ok = false;
     }
     for (int k = 0; k < m; ++k) {
         if (!(t[k] > 0.0)) {
