@@ -361,6 +361,7 @@ TEST_CASE("fit: retsim fit writes a population block that retsim validate accept
     CHECK(code == 0);
     CHECK(output.find("BG/NBD") != std::string::npos);
     CHECK(output.find("Holdout check") != std::string::npos);
+    CHECK(output.find("conditional on each customer's history") != std::string::npos);
     REQUIRE(fs::exists(dir / "fitted.toml"));
     const auto [validate_code, validate_output] = retsim("validate fitted.toml");
     INFO(validate_output);

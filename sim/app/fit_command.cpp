@@ -15,6 +15,7 @@
 
 #include "models/closed_forms.hpp"
 #include "models/fit.hpp"
+#include "models/scoring.hpp"
 #include "sim/format.hpp"
 #include "sim/problems.hpp"
 #include "sim/transactions.hpp"
@@ -139,6 +140,18 @@ std::string holdout_check(const TransactionLog& log, const CalibrationSummary& s
         }
         out << "\n";
     }
+    // The conditional check (Fader, Hardie & Lee 2005, Figure 4): each customer's own forecast
+    // given (x, t_x, T), summed.
+    double conditional_bg = 0, conditional_pnbd = 0;
+    for (const CustomerSummary& c : s.customers) {
+        const History h{c.x, c.t_x_weeks, c.T_weeks, c.mean_spend, c.x};
+        if (bg != nullptr) conditional_bg += bgnbd_expected_purchases(bg->params, h, s.holdout_weeks);
+        if (pnbd != nullptr) conditional_pnbd += paretonbd_expected_purchases(pnbd->params, h, s.holdout_weeks);
+    }
+    out << "  conditional on each customer's history, whole holdout: actual " << fixed(s.holdout_total, 0);
+    if (bg != nullptr) out << ", BG/NBD " << fixed(conditional_bg, 1);
+    if (pnbd != nullptr) out << ", Pareto/NBD " << fixed(conditional_pnbd, 1);
+    out << "\n";
     return out.str();
 }
 
