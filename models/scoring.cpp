@@ -367,12 +367,6 @@ History history_at(const HistoryColumns& in, std::size_t i) {
 }
 
 /// Number of ascending cut points strictly below v: comparisons only, no branches.
-int count_below(const std::vector<double>& cuts, double v) {
-    int n = 0;
-    for (double c : cuts) n += int(c < v);
-    return n;
-}
-
 std::vector<double> quantile_cuts(std::vector<double> values, int bins) {
     std::sort(values.begin(), values.end());
     std::vector<double> cuts;
@@ -467,17 +461,52 @@ RfmCutoffs rfm_cutoffs(const HistoryColumns& sample, int bins) {
     return c;
 }
 
-void score_rfm(const RfmCutoffs& c, const HistoryColumns& in, std::uint8_t* r, std::uint8_t* f, std::uint8_t* m,
-               std::uint16_t* cell) {
+namespace {
+
+/// RFM scores with N cut points per dimension, N known at compile time so that the comparisons
+/// unroll and the loop over customers vectorises (no branch per cut point).
+template <int N>
+void score_rfm_fixed(const RfmCutoffs& c, const HistoryColumns& in, std::uint8_t* r, std::uint8_t* f,
+                     std::uint8_t* m, std::uint16_t* cell) {
+    double cr[N + 1], cf[N + 1], cm[N + 1];  // N + 1: no zero-length arrays when N = 0
+    for (int j = 0; j < N; ++j) {
+        cr[j] = c.recency[std::size_t(j)];
+        cf[j] = c.frequency[std::size_t(j)];
+        cm[j] = c.monetary[std::size_t(j)];
+    }
+    const int bins = c.bins;
     for (std::size_t i = 0; i < in.n; ++i) {
+        const double recency = in.T_weeks[i] - in.t_x_weeks[i];
+        int below_r = 0, below_f = 0, below_m = 0;
+        for (int j = 0; j < N; ++j) {
+            below_r += int(cr[j] < recency);
+            below_f += int(cf[j] < in.x[i]);
+            below_m += int(cm[j] < in.mean_spend_cents[i]);
+        }
         // Recency: fewer weeks since the last purchase is better, so the score counts down.
-        const int rs = c.bins - count_below(c.recency, in.T_weeks[i] - in.t_x_weeks[i]);
-        const int fs = 1 + count_below(c.frequency, in.x[i]);
-        const int ms = 1 + count_below(c.monetary, in.mean_spend_cents[i]);
+        const int rs = bins - below_r, fs = 1 + below_f, ms = 1 + below_m;
         if (r) r[i] = std::uint8_t(rs);
         if (f) f[i] = std::uint8_t(fs);
         if (m) m[i] = std::uint8_t(ms);
         if (cell) cell[i] = std::uint16_t(100 * rs + 10 * fs + ms);
+    }
+}
+
+}  // namespace
+
+void score_rfm(const RfmCutoffs& c, const HistoryColumns& in, std::uint8_t* r, std::uint8_t* f, std::uint8_t* m,
+               std::uint16_t* cell) {
+    switch (c.bins - 1) {
+        case 0: return score_rfm_fixed<0>(c, in, r, f, m, cell);
+        case 1: return score_rfm_fixed<1>(c, in, r, f, m, cell);
+        case 2: return score_rfm_fixed<2>(c, in, r, f, m, cell);
+        case 3: return score_rfm_fixed<3>(c, in, r, f, m, cell);
+        case 4: return score_rfm_fixed<4>(c, in, r, f, m, cell);
+        case 5: return score_rfm_fixed<5>(c, in, r, f, m, cell);
+        case 6: return score_rfm_fixed<6>(c, in, r, f, m, cell);
+        case 7: return score_rfm_fixed<7>(c, in, r, f, m, cell);
+        case 8: return score_rfm_fixed<8>(c, in, r, f, m, cell);
+        default: throw std::invalid_argument("score_rfm: bins must be in 1..9");
     }
 }
 
