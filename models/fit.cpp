@@ -153,7 +153,9 @@ std::vector<Vector> log_covariance(const Objective& f, const Vector& x0, int& ev
         }
     }
     // Gauss-Jordan inversion with partial pivoting; positive definiteness is checked on the
-    // Cholesky factor first.
+    // Cholesky factor first. Hand-written for a 4 x 4 matrix: Boost uBLAS 1.74 does not build
+    // as C++20 (it calls std::allocator::construct), and no other linear-algebra library is
+    // a dependency.
     {
         std::vector<Vector> L(n, Vector(n, 0.0));
         for (std::size_t j = 0; j < n; ++j) {
