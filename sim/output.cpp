@@ -1,11 +1,10 @@
 // HDF5 result files: writing a RunResult in the layout of docs/hdf5_layout.md and describing
-// an existing file for `retsim info`. This is the only file that uses HDF5; every failing
-// HDF5 call becomes a RuntimeFailure that says what failed and in which file.
+// an existing file for `retsim info`. Every failing HDF5 call becomes a RuntimeFailure that
+// says what failed and in which file (sim/hdf5_support.hpp).
 #include "sim/output.hpp"
 
 #include "sim/format.hpp"
 
-#include <hdf5.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "sim/hdf5_support.hpp"
 #include "sim/lifecycle.hpp"
 #include "sim/problems.hpp"
 
@@ -35,132 +35,7 @@ constexpr hsize_t kChunkElements = hsize_t{1} << 16;
 constexpr hsize_t kCompressFromElements = 4096;
 constexpr unsigned kDeflateLevel = 4;
 
-// ---------------------------------------------------------------------------------------
-// Errors and handles
-
-/// HDF5 prints its error stack to stderr by default; library code must not print.
-void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-
-herr_t take_innermost(unsigned n, const H5E_error2_t* error, void* data) {
-    if (n == 0 && error != nullptr && error->desc != nullptr) {
-        *static_cast<std::string*>(data) = error->desc;
-    }
-    return 0;
-}
-
-/// The most specific message on HDF5's error stack (often the errno text), then clears it.
-std::string hdf5_detail() {
-    std::string detail;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, &detail);
-    H5Eclear2(H5E_DEFAULT);
-    return detail;
-}
-
-/// Owns one HDF5 identifier and closes it with the matching H5?close.
-class Handle {
-public:
-    using Closer = herr_t (*)(hid_t);
-    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-    Handle(Handle&& other) noexcept
-        : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    Handle& operator=(Handle&&) = delete;
-    ~Handle() {
-        if (id_ >= 0) closer_(id_);
-    }
-    // Implicit so that handles pass straight into the C API, like the hid_t they wrap.
-    operator hid_t() const { return id_; }  // NOLINT(google-explicit-constructor)
-    /// Closes now and reports the status (closing a file flushes it, which can fail).
-    herr_t close() { return closer_(std::exchange(id_, H5I_INVALID_HID)); }
-
-private:
-    hid_t id_;
-    Closer closer_;
-};
-
-/// Turns negative HDF5 returns into RuntimeFailure naming `path`.
-class Context {
-public:
-    explicit Context(std::string path) : path_(std::move(path)) {}
-
-    [[noreturn]] void fail(const std::string& what) const {
-        std::string message = path_ + ": cannot " + what;
-        const std::string detail = hdf5_detail();
-        if (!detail.empty()) message += " (HDF5: " + detail + ")";
-        throw RuntimeFailure(message);
-    }
-    Handle own(hid_t id, Handle::Closer closer, const std::string& what) const {
-        if (id < 0) fail(what);
-        return Handle(id, closer);
-    }
-    void check(herr_t status, const std::string& what) const {
-        if (status < 0) fail(what);
-    }
-    /// For htri_t (and other signed) results: negative is an error, else the value.
-    template <class T>
-    T value(T result, const std::string& what) const {
-        if (result < 0) fail(what);
-        return result;
-    }
-    [[nodiscard]] const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
-
-// ---------------------------------------------------------------------------------------
-// Types: little-endian standard types in the file, native types in memory.
-
-template <class T>
-struct H5Type;
-template <>
-struct H5Type<double> {
-    static hid_t memory() { return H5T_NATIVE_DOUBLE; }
-    static hid_t file() { return H5T_IEEE_F64LE; }
-};
-template <>
-struct H5Type<float> {
-    static hid_t memory() { return H5T_NATIVE_FLOAT; }
-    static hid_t file() { return H5T_IEEE_F32LE; }
-};
-template <>
-struct H5Type<std::int64_t> {
-    static hid_t memory() { return H5T_NATIVE_INT64; }
-    static hid_t file() { return H5T_STD_I64LE; }
-};
-template <>
-struct H5Type<std::int32_t> {
-    static hid_t memory() { return H5T_NATIVE_INT32; }
-    static hid_t file() { return H5T_STD_I32LE; }
-};
-template <>
-struct H5Type<std::uint64_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT64; }
-    static hid_t file() { return H5T_STD_U64LE; }
-};
-template <>
-struct H5Type<std::uint32_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT32; }
-    static hid_t file() { return H5T_STD_U32LE; }
-};
-template <>
-struct H5Type<std::uint8_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT8; }
-    static hid_t file() { return H5T_STD_U8LE; }
-};
-// Stages are stored as their uint8 code; the names go into a stage_names attribute.
-static_assert(std::is_same_v<std::underlying_type_t<Stage>, std::uint8_t>);
-template <>
-struct H5Type<Stage> : H5Type<std::uint8_t> {};
-
-/// Variable-length UTF-8 string: h5py 3 reads such attributes as str.
-Handle string_type(const Context& ctx) {
-    Handle type = ctx.own(H5Tcopy(H5T_C_S1), H5Tclose, "copy the string type");
-    ctx.check(H5Tset_size(type, H5T_VARIABLE), "make a variable-length string type");
-    ctx.check(H5Tset_cset(type, H5T_CSET_UTF8), "set the UTF-8 character set");
-    return type;
-}
+using namespace hdf5;  // Handle, Context, H5Type, string_type: sim/hdf5_support.hpp
 
 // ---------------------------------------------------------------------------------------
 // Writing

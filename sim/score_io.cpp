@@ -3,7 +3,6 @@
 // call becomes a RuntimeFailure naming the file; bad input becomes BadInput.
 #include "sim/score_io.hpp"
 
-#include <hdf5.h>
 #include <unistd.h>
 
 #include <toml++/toml.h>
@@ -19,6 +18,7 @@
 #include <system_error>
 #include <utility>
 
+#include "sim/hdf5_support.hpp"
 #include "sim/problems.hpp"
 #include "sim/table_reader.hpp"
 
@@ -34,109 +34,7 @@ constexpr unsigned kDeflateLevel = 4;
 /// A bad CSV chunk reports at most this many problems (a wrong file can have millions).
 constexpr std::size_t kMaxProblems = 20;
 
-// ---------------------------------------------------------------------------------------
-// HDF5 handles and errors (the same conventions as sim/output.cpp)
-
-void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-
-herr_t take_innermost(unsigned n, const H5E_error2_t* error, void* data) {
-    if (n == 0 && error != nullptr && error->desc != nullptr) *static_cast<std::string*>(data) = error->desc;
-    return 0;
-}
-
-std::string hdf5_detail() {
-    std::string detail;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, &detail);
-    H5Eclear2(H5E_DEFAULT);
-    return detail;
-}
-
-/// Owns one HDF5 identifier and closes it with the matching H5?close.
-class Handle {
-public:
-    using Closer = herr_t (*)(hid_t);
-    Handle() = default;
-    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-    Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
-    Handle& operator=(Handle&& other) noexcept {
-        if (this != &other) {
-            reset();
-            id_ = std::exchange(other.id_, H5I_INVALID_HID);
-            closer_ = other.closer_;
-        }
-        return *this;
-    }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    ~Handle() { reset(); }
-    operator hid_t() const { return id_; }  // NOLINT(google-explicit-constructor)
-    herr_t close() { return id_ >= 0 ? closer_(std::exchange(id_, H5I_INVALID_HID)) : 0; }
-
-private:
-    void reset() {
-        if (id_ >= 0) closer_(std::exchange(id_, H5I_INVALID_HID));
-    }
-    hid_t id_ = H5I_INVALID_HID;
-    Closer closer_ = nullptr;
-};
-
-/// Turns negative HDF5 returns into RuntimeFailure naming `path`.
-class Context {
-public:
-    explicit Context(std::string path) : path_(std::move(path)) {}
-    [[noreturn]] void fail(const std::string& what) const {
-        std::string message = path_ + ": cannot " + what;
-        const std::string detail = hdf5_detail();
-        if (!detail.empty()) message += " (HDF5: " + detail + ")";
-        throw RuntimeFailure(message);
-    }
-    Handle own(hid_t id, Handle::Closer closer, const std::string& what) const {
-        if (id < 0) fail(what);
-        return Handle(id, closer);
-    }
-    void check(herr_t status, const std::string& what) const {
-        if (status < 0) fail(what);
-    }
-    [[nodiscard]] const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
-
-template <class T>
-struct H5Type;
-template <>
-struct H5Type<double> {
-    static hid_t memory() { return H5T_NATIVE_DOUBLE; }
-    static hid_t file() { return H5T_IEEE_F64LE; }
-};
-template <>
-struct H5Type<std::uint64_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT64; }
-    static hid_t file() { return H5T_STD_U64LE; }
-};
-template <>
-struct H5Type<std::int32_t> {
-    static hid_t memory() { return H5T_NATIVE_INT32; }
-    static hid_t file() { return H5T_STD_I32LE; }
-};
-template <>
-struct H5Type<std::uint16_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT16; }
-    static hid_t file() { return H5T_STD_U16LE; }
-};
-template <>
-struct H5Type<std::uint8_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT8; }
-    static hid_t file() { return H5T_STD_U8LE; }
-};
-
-Handle string_type(const Context& ctx) {
-    Handle type = ctx.own(H5Tcopy(H5T_C_S1), H5Tclose, "copy the string type");
-    ctx.check(H5Tset_size(type, H5T_VARIABLE), "make a variable-length string type");
-    ctx.check(H5Tset_cset(type, H5T_CSET_UTF8), "set the UTF-8 character set");
-    return type;
-}
+using namespace hdf5;  // Handle, Context, H5Type, string_type: sim/hdf5_support.hpp
 
 void write_string_attribute(const Context& ctx, hid_t object, const char* name, const std::string& value) {
     const std::string what = "write attribute " + std::string(name);

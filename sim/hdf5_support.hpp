@@ -1,0 +1,126 @@
+// HDF5 plumbing shared by the files that read and write HDF5 (sim/output.cpp,
+// sim/score_io.cpp): owned handles, failing calls turned into RuntimeFailure naming the file,
+// and the mapping of C++ types to little-endian file types. Not for other includers: HDF5
+// stays in those two files.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "sim/lifecycle.hpp"
+#include "sim/problems.hpp"
+
+namespace retsim::hdf5 {
+
+/// HDF5 prints its error stack to stderr by default; library code must not print.
+inline void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+/// The most specific message on HDF5's error stack (often the errno text), then clears it.
+inline std::string hdf5_detail() {
+    std::string detail;
+    const auto take_innermost = [](unsigned n, const H5E_error2_t* error, void* data) -> herr_t {
+        if (n == 0 && error != nullptr && error->desc != nullptr) *static_cast<std::string*>(data) = error->desc;
+        return 0;
+    };
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, &detail);
+    H5Eclear2(H5E_DEFAULT);
+    return detail;
+}
+
+/// Owns one HDF5 identifier and closes it with the matching H5?close.
+class Handle {
+public:
+    using Closer = herr_t (*)(hid_t);
+    Handle() = default;
+    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+    Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
+    Handle& operator=(Handle&& other) noexcept {
+        if (this != &other) {
+            reset();
+            id_ = std::exchange(other.id_, H5I_INVALID_HID);
+            closer_ = other.closer_;
+        }
+        return *this;
+    }
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    ~Handle() { reset(); }
+    // Implicit so that handles pass straight into the C API, like the hid_t they wrap.
+    operator hid_t() const { return id_; }  // NOLINT(google-explicit-constructor)
+    /// Closes now and reports the status (closing a file flushes it, which can fail).
+    herr_t close() { return id_ >= 0 ? closer_(std::exchange(id_, H5I_INVALID_HID)) : 0; }
+
+private:
+    void reset() {
+        if (id_ >= 0) closer_(std::exchange(id_, H5I_INVALID_HID));
+    }
+    hid_t id_ = H5I_INVALID_HID;
+    Closer closer_ = nullptr;
+};
+
+/// Turns negative HDF5 returns into RuntimeFailure naming `path`.
+class Context {
+public:
+    explicit Context(std::string path) : path_(std::move(path)) {}
+
+    [[noreturn]] void fail(const std::string& what) const {
+        std::string message = path_ + ": cannot " + what;
+        const std::string detail = hdf5_detail();
+        if (!detail.empty()) message += " (HDF5: " + detail + ")";
+        throw RuntimeFailure(message);
+    }
+    Handle own(hid_t id, Handle::Closer closer, const std::string& what) const {
+        if (id < 0) fail(what);
+        return Handle(id, closer);
+    }
+    void check(herr_t status, const std::string& what) const {
+        if (status < 0) fail(what);
+    }
+    /// For htri_t (and other signed) results: negative is an error, else the value.
+    template <class T>
+    T value(T result, const std::string& what) const {
+        if (result < 0) fail(what);
+        return result;
+    }
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+/// Little-endian standard types in the file, native types in memory.
+template <class T>
+struct H5Type;
+#define RETSIM_H5_TYPE(T, MEMORY, FILE)                \
+    template <>                                        \
+    struct H5Type<T> {                                 \
+        static hid_t memory() { return MEMORY; }       \
+        static hid_t file() { return FILE; }           \
+    };
+RETSIM_H5_TYPE(double, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE)
+RETSIM_H5_TYPE(float, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE)
+RETSIM_H5_TYPE(std::int64_t, H5T_NATIVE_INT64, H5T_STD_I64LE)
+RETSIM_H5_TYPE(std::int32_t, H5T_NATIVE_INT32, H5T_STD_I32LE)
+RETSIM_H5_TYPE(std::uint64_t, H5T_NATIVE_UINT64, H5T_STD_U64LE)
+RETSIM_H5_TYPE(std::uint32_t, H5T_NATIVE_UINT32, H5T_STD_U32LE)
+RETSIM_H5_TYPE(std::uint16_t, H5T_NATIVE_UINT16, H5T_STD_U16LE)
+RETSIM_H5_TYPE(std::uint8_t, H5T_NATIVE_UINT8, H5T_STD_U8LE)
+#undef RETSIM_H5_TYPE
+// Stages are stored as their uint8 code; the names go into a stage_names attribute.
+static_assert(std::is_same_v<std::underlying_type_t<Stage>, std::uint8_t>);
+template <>
+struct H5Type<Stage> : H5Type<std::uint8_t> {};
+
+/// Variable-length UTF-8 string: h5py 3 reads such attributes as str.
+inline Handle string_type(const Context& ctx) {
+    Handle type = ctx.own(H5Tcopy(H5T_C_S1), H5Tclose, "copy the string type");
+    ctx.check(H5Tset_size(type, H5T_VARIABLE), "make a variable-length string type");
+    ctx.check(H5Tset_cset(type, H5T_CSET_UTF8), "set the UTF-8 character set");
+    return type;
+}
+
+}  // namespace retsim::hdf5
