@@ -3,53 +3,21 @@
 // failed run.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
+#include "cli_helpers.hpp"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Outcome {
-    int exit_code;
-    std::string output;  // stdout and stderr
-};
+using retsim::test::Outcome;
+using retsim::test::TempDir;
 
-/// A fresh directory per test case, removed at the end.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() / ("retsim_cli_" + std::to_string(::getpid()) + "_" + std::to_string(++counter));
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    fs::path operator/(const std::string& name) const { return path / name; }
-    /// Files in the directory other than `keep`.
-    std::size_t count_files() const {
-        std::size_t n = 0;
-        for ([[maybe_unused]] const auto& e : fs::directory_iterator(path)) ++n;
-        return n;
-    }
-};
-
-Outcome retsim(const std::string& args, const TempDir& dir) {
-    const std::string log = (dir.path / "output.log").string();
-    const std::string cmd = "cd '" + dir.path.string() + "' && '" RETSIM_BINARY "' " + args + " > '" + log + "' 2>&1";
-    const int status = std::system(cmd.c_str());
-    std::ifstream in(log);
-    std::stringstream text;
-    text << in.rdbuf();
-    fs::remove(log);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
-}
-
-void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+using retsim::test::run_retsim;
+using retsim::test::write_file;
 
 const std::string kSmall = "--set population.initial_customers=2000 --set run.horizon_days=56 -q";
 
@@ -57,37 +25,37 @@ const std::string kSmall = "--set population.initial_customers=2000 --set run.ho
 
 TEST_CASE("cli: run writes a result, info describes it, validate accepts a good file", "[input]") {
     TempDir dir;
-    const Outcome run = retsim("run " + kSmall + " -o r.h5", dir);
+    const Outcome run = run_retsim("run " + kSmall + " -o r.h5", dir);
     INFO(run.output);
     CHECK(run.exit_code == 0);
     CHECK(run.output.find("stage at end") != std::string::npos);
     CHECK(fs::exists(dir / "r.h5"));
     CHECK(dir.count_files() == 1);  // no temporary file left
 
-    const Outcome info = retsim("info r.h5", dir);
+    const Outcome info = run_retsim("info r.h5", dir);
     CHECK(info.exit_code == 0);
     CHECK(info.output.find("retsim") != std::string::npos);
 
-    CHECK(retsim("validate '" RETSIM_SOURCE_DIR "/scenarios/default.toml'", dir).exit_code == 0);
+    CHECK(run_retsim("validate '" RETSIM_SOURCE_DIR "/scenarios/default.toml'", dir).exit_code == 0);
 }
 
 TEST_CASE("cli: an existing result is not overwritten without --force", "[input]") {
     TempDir dir;
-    write(dir / "r.h5", "precious");
-    const Outcome refused = retsim("run " + kSmall + " -o r.h5", dir);
+    write_file(dir / "r.h5", "precious");
+    const Outcome refused = run_retsim("run " + kSmall + " -o r.h5", dir);
     CHECK(refused.exit_code == 2);
     CHECK(refused.output.find("--force") != std::string::npos);
     std::ifstream in(dir / "r.h5");
     std::string content;
     in >> content;
     CHECK(content == "precious");
-    CHECK(retsim("run " + kSmall + " -o r.h5 --force", dir).exit_code == 0);
+    CHECK(run_retsim("run " + kSmall + " -o r.h5 --force", dir).exit_code == 0);
 }
 
 TEST_CASE("cli: a bad scenario exits 2 naming file, line and key, and writes nothing", "[input]") {
     TempDir dir;
-    write(dir / "bad.toml", "[run]\nhorizon_dys = 10\n\n[population]\ninitial_customers = -5\n");
-    const Outcome run = retsim("run bad.toml -o r.h5", dir);
+    write_file(dir / "bad.toml", "[run]\nhorizon_dys = 10\n\n[population]\ninitial_customers = -5\n");
+    const Outcome run = run_retsim("run bad.toml -o r.h5", dir);
     INFO(run.output);
     CHECK(run.exit_code == 2);
     CHECK(run.output.find("bad.toml:2") != std::string::npos);
@@ -97,32 +65,32 @@ TEST_CASE("cli: a bad scenario exits 2 naming file, line and key, and writes not
     CHECK_FALSE(fs::exists(dir / "r.h5"));
     CHECK(dir.count_files() == 1);  // only bad.toml
 
-    const Outcome validate = retsim("validate bad.toml", dir);
+    const Outcome validate = run_retsim("validate bad.toml", dir);
     CHECK(validate.exit_code == 2);
 }
 
 TEST_CASE("cli: bad overrides and bad usage exit 2", "[input]") {
     TempDir dir;
-    const Outcome bad_set = retsim("run --set run.step_days=-1 -o r.h5", dir);
+    const Outcome bad_set = run_retsim("run --set run.step_days=-1 -o r.h5", dir);
     CHECK(bad_set.exit_code == 2);
     CHECK(bad_set.output.find("--set") != std::string::npos);
-    CHECK(retsim("run --set nonsense -o r.h5", dir).exit_code == 2);
-    CHECK(retsim("run --threads -3", dir).exit_code == 2);
-    CHECK(retsim("run --no-such-option", dir).exit_code == 2);
-    CHECK(retsim("", dir).exit_code == 2);  // a subcommand is required
-    CHECK(retsim("run missing.toml", dir).exit_code == 2);
-    CHECK(retsim("--help", dir).exit_code == 0);
+    CHECK(run_retsim("run --set nonsense -o r.h5", dir).exit_code == 2);
+    CHECK(run_retsim("run --threads -3", dir).exit_code == 2);
+    CHECK(run_retsim("run --no-such-option", dir).exit_code == 2);
+    CHECK(run_retsim("", dir).exit_code == 2);  // a subcommand is required
+    CHECK(run_retsim("run missing.toml", dir).exit_code == 2);
+    CHECK(run_retsim("--help", dir).exit_code == 0);
     CHECK(dir.count_files() == 0);
 }
 
 TEST_CASE("cli: runtime and I/O failures exit 1 and leave no partial file", "[input]") {
     TempDir dir;
-    const Outcome no_dir = retsim("run " + kSmall + " -o missing_dir/r.h5", dir);
+    const Outcome no_dir = run_retsim("run " + kSmall + " -o missing_dir/r.h5", dir);
     INFO(no_dir.output);
     CHECK(no_dir.exit_code == 1);
     CHECK(dir.count_files() == 0);
 
-    CHECK(retsim("info missing.h5", dir).exit_code == 1);
-    write(dir / "not_hdf5.h5", "hello");
-    CHECK(retsim("info not_hdf5.h5", dir).exit_code == 1);
+    CHECK(run_retsim("info missing.h5", dir).exit_code == 1);
+    write_file(dir / "not_hdf5.h5", "hello");
+    CHECK(run_retsim("info not_hdf5.h5", dir).exit_code == 1);
 }

@@ -32,6 +32,7 @@
 #include <sstream>
 #include <string>
 
+#include "cli_helpers.hpp"
 #include "models/fit.hpp"
 #include "sim/problems.hpp"
 #include "sim/transactions.hpp"
@@ -320,8 +321,8 @@ TEST_CASE("fit: a wrong field count is reported with its line, problems are capp
 }
 
 TEST_CASE("fit: retsim fit writes a population block that retsim validate accepts", "[input]") {
-    const fs::path dir = fs::temp_directory_path() / ("retsim_fit_" + std::to_string(::getpid()));
-    fs::create_directories(dir);
+    const retsim::test::TempDir scratch;
+    const fs::path& dir = scratch.path;
     // A small log from a BG/NBD-like process: 400 customers born in the first quarter of 2021,
     // each buying at its own rate until it leaves; integer arithmetic, the same on every platform.
     {
@@ -345,13 +346,8 @@ TEST_CASE("fit: retsim fit writes a population block that retsim validate accept
         }
     }
     auto retsim = [&](const std::string& args) {
-        const std::string out = (dir / "out.txt").string();
-        const std::string cmd = "cd '" + dir.string() + "' && '" RETSIM_BINARY "' " + args + " > '" + out + "' 2>&1";
-        const int status = std::system(cmd.c_str());
-        std::ifstream in(out);
-        std::stringstream text;
-        text << in.rdbuf();
-        return std::pair{WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
+        const retsim::test::Outcome o = retsim::test::run_retsim(args, scratch);
+        return std::pair{o.exit_code, o.output};
     };
     const std::string fit_args =
         "fit log.csv --customer-column id --date-column when --amount-column value --date-format %Y-%m-%d "
@@ -377,5 +373,4 @@ TEST_CASE("fit: retsim fit writes a population block that retsim validate accept
     const auto [sbg_code, sbg_output] = retsim("fit --survival 1000,631,468,382,326,289,262,241 -o sbg.toml");
     CHECK(sbg_code == 0);
     CHECK(retsim("validate sbg.toml").first == 0);
-    fs::remove_all(dir);
 }

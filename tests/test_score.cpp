@@ -18,48 +18,18 @@
 #include "models/scoring.hpp"
 #include "sim/scenario.hpp"
 #include "sim/score_io.hpp"
+#include "cli_helpers.hpp"
 
 namespace fs = std::filesystem;
 using namespace retsim;
 
 namespace {
 
-struct Outcome {
-    int exit_code;
-    std::string output;  // stdout and stderr
-};
+using retsim::test::Outcome;
+using retsim::test::run_retsim;
+using retsim::test::TempDir;
 
-/// A fresh directory per test case, removed at the end.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("retsim_score_" + std::to_string(::getpid()) + "_" + std::to_string(++counter));
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    fs::path operator/(const std::string& name) const { return path / name; }
-    [[nodiscard]] std::size_t count_files() const {
-        std::size_t n = 0;
-        for ([[maybe_unused]] const auto& e : fs::directory_iterator(path)) ++n;
-        return n;
-    }
-};
-
-Outcome run_retsim(const std::string& args, const TempDir& dir) {
-    const std::string log = (dir.path / "output.log").string();
-    const std::string cmd =
-        "cd '" + dir.path.string() + "' && '" RETSIM_BINARY "' " + args + " > '" + log + "' 2>&1";
-    const int status = std::system(cmd.c_str());
-    std::ifstream in(log);
-    std::stringstream text;
-    text << in.rdbuf();
-    fs::remove(log);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
-}
-
-void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+void write(const fs::path& p, const std::string& text) { retsim::test::write_file(p, text); }
 
 /// Reads a whole 1-D dataset converted to T (memory type `type`).
 template <class T>
