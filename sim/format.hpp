@@ -1,5 +1,5 @@
-// Number formatting for people: thousands separators and money in currency units. Shared by
-// the run summary and `retsim info`.
+// Formatting for people: thousands separators, money in currency units, timestamps. Shared
+// by the run summary, `retsim info` and the files the commands write.
 #pragma once
 
 #include <cstdint>
@@ -13,5 +13,7 @@ namespace retsim {
 [[nodiscard]] std::string format_money(double cents);
 /// Whole or large numbers with thousands separators, others to 6 significant digits.
 [[nodiscard]] std::string format_number(double value);
+/// The current time in UTC, ISO 8601 ("2026-11-23T09:32:16Z").
+[[nodiscard]] std::string utc_timestamp();
 
 }  // namespace retsim

@@ -6,7 +6,10 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <system_error>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -121,6 +124,38 @@ inline Handle string_type(const Context& ctx) {
     ctx.check(H5Tset_size(type, H5T_VARIABLE), "make a variable-length string type");
     ctx.check(H5Tset_cset(type, H5T_CSET_UTF8), "set the UTF-8 character set");
     return type;
+}
+
+/// A string attribute (variable- or fixed-length) as text; RuntimeFailure when it is missing
+/// or not a single string.
+inline std::string read_string_attribute(const Context& ctx, hid_t object, const char* name) {
+    const std::string what = "read attribute " + std::string(name);
+    Handle attribute = ctx.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
+    Handle type = ctx.own(H5Aget_type(attribute), H5Tclose, what);
+    Handle space = ctx.own(H5Aget_space(attribute), H5Sclose, what);
+    if (H5Tget_class(type) != H5T_STRING || H5Sget_simple_extent_npoints(space) != 1) {
+        ctx.fail(what + ": not a single string");
+    }
+    if (ctx.value(H5Tis_variable_str(type), what) > 0) {
+        Handle memory = string_type(ctx);
+        char* text = nullptr;
+        ctx.check(H5Aread(attribute, memory, &text), what);
+        std::string value = text != nullptr ? text : "";
+        H5free_memory(text);
+        return value;
+    }
+    const std::size_t size = H5Tget_size(type);
+    std::string value(size, '\0');
+    ctx.check(H5Aread(attribute, type, value.data()), what);
+    value.resize(std::min(value.find('\0'), value.size()));
+    return value;
+}
+
+/// True when anything (even a dangling symlink) is at `path`: such a name is never replaced
+/// without --force.
+inline bool path_exists(const std::string& path) {
+    std::error_code ignored;
+    return std::filesystem::exists(std::filesystem::symlink_status(path, ignored));
 }
 
 }  // namespace retsim::hdf5

@@ -559,36 +559,8 @@ void write_file(const std::string& temporary, const std::string& path, const Run
     ctx.check(file.close(), "close file (temporary " + temporary + ")");
 }
 
-bool path_exists(const std::string& path) {
-    std::error_code ignored;
-    return fs::exists(fs::symlink_status(path, ignored));
-}
-
 // ---------------------------------------------------------------------------------------
 // Reading (for describe_result_file)
-
-std::string read_string_attribute(const Context& ctx, hid_t object, const char* name) {
-    const std::string what = "read attribute " + std::string(name);
-    Handle attribute = ctx.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
-    Handle type = ctx.own(H5Aget_type(attribute), H5Tclose, what);
-    Handle space = ctx.own(H5Aget_space(attribute), H5Sclose, what);
-    if (H5Tget_class(type) != H5T_STRING || H5Sget_simple_extent_npoints(space) != 1) {
-        ctx.fail(what + ": not a single string");
-    }
-    if (ctx.value(H5Tis_variable_str(type), what) > 0) {
-        Handle memory = string_type(ctx);
-        char* text = nullptr;
-        ctx.check(H5Aread(attribute, memory, &text), what);
-        std::string value = text != nullptr ? text : "";
-        H5free_memory(text);
-        return value;
-    }
-    const std::size_t size = H5Tget_size(type);
-    std::string value(size, '\0');
-    ctx.check(H5Aread(attribute, type, value.data()), what);
-    value.resize(std::min(value.find('\0'), value.size()));
-    return value;
-}
 
 /// The attribute as text, or "?" when the file does not have it (older or foreign files).
 std::string attribute_text(const Context& ctx, hid_t object, const char* name) {

@@ -75,26 +75,8 @@ void write_doubles_attribute(const Context& ctx, hid_t object, const char* name,
     if (count > 0) ctx.check(H5Awrite(attribute, H5T_NATIVE_DOUBLE, values.data()), what);
 }
 
-bool path_exists(const std::string& path) {
-    std::error_code ignored;
-    return fs::exists(fs::symlink_status(path, ignored));
-}
-
 // ---------------------------------------------------------------------------------------
 // Result-file input
-
-std::string read_string_attribute(const Context& ctx, hid_t object, const char* name) {
-    const std::string what = "read attribute " + std::string(name);
-    Handle attribute = ctx.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
-    Handle type = ctx.own(H5Aget_type(attribute), H5Tclose, what);
-    if (H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) <= 0) ctx.fail(what + ": not a string");
-    Handle memory = string_type(ctx);
-    char* text = nullptr;
-    ctx.check(H5Aread(attribute, memory, &text), what);
-    std::string value = text != nullptr ? text : "";
-    H5free_memory(text);
-    return value;
-}
 
 double read_number_attribute(const Context& ctx, hid_t object, const char* name) {
     const std::string what = "read attribute " + std::string(name);

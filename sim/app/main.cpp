@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/registry.hpp"
+#include "sim/format.hpp"
 #include "sim/app/fit_command.hpp"
 #include "sim/app/progress.hpp"
 #include "sim/app/score_command.hpp"
@@ -27,15 +28,6 @@ using namespace retsim;
 constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitBadInput = 2;
-
-std::string utc_now() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 struct RunArgs {
     std::string scenario;
@@ -87,7 +79,7 @@ int cmd_run(const RunArgs& a, const CLI::App& sub) {
     meta.seed = sc.run.seed;
     meta.replicate = sc.run.replicate;
     meta.threads = result.summary.threads;
-    meta.created_utc = utc_now();
+    meta.created_utc = utc_timestamp();
     write_result(output, result, meta, a.force);
 
     std::cout << format_summary(sc, result) << "  results: " << output << "\n";

@@ -2,6 +2,7 @@
 // checks the input and keeps a deterministic sample for the RFM cut points; the second
 // scores a chunk at a time in parallel and appends it to the scores file. Memory is bounded
 // by the chunk size and the sample, so inputs larger than memory work.
+#include "sim/format.hpp"
 #include "sim/app/score_command.hpp"
 
 #include <tbb/blocked_range.h>
@@ -27,15 +28,6 @@ namespace {
 constexpr std::size_t kRfmSampleMax = std::size_t{1} << 22;
 /// Customers per parallel task: large enough to amortise scheduling, small enough for cache.
 constexpr std::size_t kBlock = 4096;
-
-std::string utc_now() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 void check_settings(const ScoreArgs& a) {
     Problems problems;
@@ -208,7 +200,7 @@ int run_score_command(const ScoreArgs& args, const CLI::App& sub) {
     ScoresMetadata meta;
     meta.program_version = std::string(program_version());
     meta.git_commit = std::string(git_commit());
-    meta.created_utc = utc_now();
+    meta.created_utc = utc_timestamp();
     meta.input_file = a.input;
     meta.input_kind = reader->kind() == InputKind::Result ? "result" : "csv";
     meta.parameters_source = parameters_source;
