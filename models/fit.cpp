@@ -152,46 +152,34 @@ std::vector<Vector> log_covariance(const Objective& f, const Vector& x0, int& ev
             H[i][j] = H[j][i] = (at(i, h, j, h) - at(i, h, j, -h) - at(i, -h, j, h) + at(i, -h, j, -h)) / (4 * h * h);
         }
     }
-    // Gauss-Jordan inversion with partial pivoting; positive definiteness is checked on the
-    // Cholesky factor first. Hand-written for a 4 x 4 matrix: Boost uBLAS 1.74 does not build
-    // as C++20 (it calls std::allocator::construct), and no other linear-algebra library is
-    // a dependency.
-    {
-        std::vector<Vector> L(n, Vector(n, 0.0));
-        for (std::size_t j = 0; j < n; ++j) {
-            double d = H[j][j];
-            for (std::size_t k = 0; k < j; ++k) d -= L[j][k] * L[j][k];
-            if (!(d > 0)) return {};
-            L[j][j] = std::sqrt(d);
-            for (std::size_t i = j + 1; i < n; ++i) {
-                double v = H[i][j];
-                for (std::size_t k = 0; k < j; ++k) v -= L[i][k] * L[j][k];
-                L[i][j] = v / L[j][j];
-            }
+    // Inverse through the Cholesky factor H = L L^T, which exists exactly when H is positive
+    // definite (a maximum). Hand-written for a 4 x 4 matrix: Boost uBLAS 1.74 does not build as
+    // C++20 (it calls std::allocator::construct), and no other linear-algebra library is a
+    // dependency.
+    Vector L(n * n, 0.0);  // row-major, lower triangle
+    for (std::size_t j = 0; j < n; ++j) {
+        double d = H[j][j];
+        for (std::size_t k = 0; k < j; ++k) d -= L[j * n + k] * L[j * n + k];
+        if (!(d > 0)) return {};
+        L[j * n + j] = std::sqrt(d);
+        for (std::size_t i = j + 1; i < n; ++i) {
+            double v = H[i][j];
+            for (std::size_t k = 0; k < j; ++k) v -= L[i * n + k] * L[j * n + k];
+            L[i * n + j] = v / L[j * n + j];
         }
     }
-    std::vector<Vector> A = H;
     std::vector<Vector> inv(n, Vector(n, 0.0));
-    for (std::size_t i = 0; i < n; ++i) inv[i][i] = 1.0;
+    Vector y(n);
     for (std::size_t c = 0; c < n; ++c) {
-        std::size_t pivot = c;
-        for (std::size_t r = c + 1; r < n; ++r) {
-            if (std::abs(A[r][c]) > std::abs(A[pivot][c])) pivot = r;
+        for (std::size_t i = 0; i < n; ++i) {  // L y = e_c
+            double v = i == c ? 1.0 : 0.0;
+            for (std::size_t k = 0; k < i; ++k) v -= L[i * n + k] * y[k];
+            y[i] = v / L[i * n + i];
         }
-        std::swap(A[c], A[pivot]);
-        std::swap(inv[c], inv[pivot]);
-        const double d = A[c][c];
-        for (std::size_t k = 0; k < n; ++k) {
-            A[c][k] /= d;
-            inv[c][k] /= d;
-        }
-        for (std::size_t r = 0; r < n; ++r) {
-            if (r == c) continue;
-            const double m = A[r][c];
-            for (std::size_t k = 0; k < n; ++k) {
-                A[r][k] -= m * A[c][k];
-                inv[r][k] -= m * inv[c][k];
-            }
+        for (std::size_t i = n; i-- > 0;) {  // L^T x = y
+            double v = y[i];
+            for (std::size_t k = i + 1; k < n; ++k) v -= L[k * n + i] * inv[k][c];
+            inv[i][c] = v / L[i * n + i];
         }
     }
     return inv;
