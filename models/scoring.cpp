@@ -40,6 +40,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "models/vector_math.hpp"
+
 namespace retsim {
 namespace {
 
@@ -153,58 +155,99 @@ double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
     return std::max(0.0, left + right);
 }
 
-/// E'[X(t_k)] for m <= kChunk times t_k >= 0 through one sweep of the series coefficients.
-/// Convergence is judged at the largest z, where the terms decay slowest.
+/// Sums the series S(z_k) = sum_n coef_n z_k^n, coef_1 = e/c, coef_(n+1) = coef_n (e+n)(a+n-1) /
+/// ((c+n)(n+1)), for ascending z_0 <= .. <= z_(m-1) at once, sharing the coefficient sweep.
+/// Each z_k stops once its last term is below stop[k] and the terms are shrinking; as the z are
+/// ascending, the finished ones are a prefix, dropped from the sweep. The loss check of the
+/// caller needs the largest term at z_(m-1), returned in `peak`. Returns false when the terms
+/// blow up (cancellation) or do not converge.
+///
+/// This loop is most of the CLV's cost, so it is compiled for AVX2 and AVX-512 as well and the
+/// widest the processor has is chosen at load time. Every lane does the same multiplies and adds
+/// in the same order (and -ffp-contract=off forbids fusing them), so all clones give the same
+/// bits.
+__attribute__((target_clones("default", "avx2", "arch=x86-64-v4"))) bool bg_series_sweep(
+    double e, double c, double a, const double* z, const double* stop, int m, double* sum, double& peak) {
+    double power[kChunk];
+    double coef = e / c;  // n = 1
+    for (int k = 0; k < m; ++k) {
+        power[k] = z[k];
+        sum[k] = coef * z[k];
+    }
+    const double z_max = z[m - 1];
+    peak = std::abs(sum[m - 1]);
+    int lo = 0;
+    // Four terms per pass over the lanes (the lanes' loads and stores are most of the cost), the
+    // convergence checked after each pass; every lane still adds its terms one at a time, in order.
+    constexpr int kUnroll = 8;
+    for (int n = 1;; n += kUnroll) {
+        double coefs[kUnroll], ratio = 0.0, last_power = power[m - 1];
+        for (int j = 0; j < kUnroll; ++j) {
+            const double nj = n + j;
+            ratio = (e + nj) * (a + nj - 1.0) / ((c + nj) * (nj + 1.0));
+            coef *= ratio;
+            coefs[j] = coef;
+            last_power *= z_max;
+            peak = std::max(peak, std::abs(coef * last_power));
+        }
+        for (int k = lo; k < m; ++k) {
+            double pk = power[k], sk = sum[k];
+            const double zk = z[k];
+            for (int j = 0; j < kUnroll; ++j) {
+                pk *= zk;
+                sk += coefs[j] * pk;
+            }
+            power[k] = pk;
+            sum[k] = sk;
+        }
+        const double last = std::abs(coef * power[m - 1]);
+        if (peak > kSeriesHuge || n >= kSeriesMaxTerms) return false;
+        if (std::abs(ratio) * z_max < 1.0) {
+            if (last <= stop[m - 1]) return true;
+            while (lo < m - 1 && std::abs(coef * power[lo]) <= stop[lo]) ++lo;
+        }
+    }
+}
+
+/// E'[X(t_k)] for m <= kChunk ascending times t_k >= 0 through one sweep of the series
+/// coefficients.
 void bg_fresh_expected_chunk(const BgFresh& f, const double* t, int m, double* out) {
     const double c = f.a + f.b - 1.0;
     const double e = c - f.r;
     const double am1 = f.a - 1.0;
-    double z[kChunk], power[kChunk], sum[kChunk], u_am1[kChunk], ell[kChunk];
-    double z_max = 0.0;
-    int k_max = -1;
+    double z[kChunk], sum[kChunk], u_am1[kChunk], ell[kChunk], stop[kChunk], log_u[kChunk], em1[kChunk];
+    for (int k = 0; k < m; ++k) log_u[k] = t[k] / f.alpha;
+    vmath::log1p(log_u, log_u, std::size_t(m));
+    for (int k = 0; k < m; ++k) log_u[k] = -log_u[k];  // u = alpha'/(alpha'+t), exactly
+    double* power_log = stop;                            // reused below
+    for (int k = 0; k < m; ++k) power_log[k] = am1 * log_u[k];
+    vmath::expm1(power_log, em1, std::size_t(m));
+    vmath::exp(power_log, u_am1, std::size_t(m));
     for (int k = 0; k < m; ++k) {
-        const double log_u = -std::log1p(t[k] / f.alpha);  // u = alpha'/(alpha'+t), exactly
-        const double power_log = am1 * log_u;
-        const double em1 = std::expm1(power_log);
+        // u^(a-1) and (u^(a-1) - 1)/(a-1): expm1 where u^(a-1) is near 1 (so that L keeps its
+        // digits), exp elsewhere (so that a small u^(a-1) keeps its own).
+        if (std::abs(power_log[k]) < 0.5)
+            u_am1[k] = 1.0 + em1[k];
+        else
+            em1[k] = u_am1[k] - 1.0;
         z[k] = t[k] / (f.alpha + t[k]);
-        u_am1[k] = std::exp(power_log);  // not 1 + em1: that loses u^(a-1)'s digits when it is small
-        ell[k] = power_log == 0.0 ? log_u : log_u * (em1 / power_log);
-        power[k] = z[k];
-        sum[k] = 0.0;
-        if (z[k] > z_max) {
-            z_max = z[k];
-            k_max = k;
-        }
+        ell[k] = power_log[k] == 0.0 ? log_u[k] : log_u[k] * (em1[k] / power_log[k]);
+        // Stop when the last term, times the tail factor 1/(1-z), is below kSeriesEps of |L|, the
+        // size of the terms that the series is added to.
+        stop[k] = kSeriesEps * std::abs(ell[k]) * (1.0 - z[k]) / u_am1[k];
     }
+    const double z_max = m > 0 ? z[m - 1] : 0.0;
     // u^(a-1) S must not underflow while S is large (a >> 1 with z near 1): integrate instead.
-    bool ok = c >= kSeriesMinC && z_max <= kSeriesMaxZ && (k_max < 0 || std::abs(am1 * std::log1p(-z_max)) < 200.0);
-    if (ok && k_max >= 0) {
-        // Stop when the last term at z_max, times the tail factor 1/(1-z), is below kSeriesEps of
-        // |L|, the size of the terms that the series is added to.
-        const double stop = kSeriesEps * std::abs(ell[k_max]) * (1.0 - z_max) / u_am1[k_max];
-        double coef = e / c;  // n = 1
-        for (int k = 0; k < m; ++k) sum[k] = coef * z[k];
-        double peak = std::abs(sum[k_max]);
-        for (int n = 1;; ++n) {
-            const double ratio = (e + n) * (f.a + n - 1.0) / ((c + n) * (n + 1.0));
-            coef *= ratio;
-            for (int k = 0; k < m; ++k) {
-                power[k] *= z[k];
-                sum[k] += coef * power[k];
-            }
-            const double last = std::abs(coef * power[k_max]);
-            peak = std::max(peak, last);
-            if (last > kSeriesHuge || n >= kSeriesMaxTerms) {
-                ok = false;
-                break;
-            }
-            if (last <= stop && std::abs(ratio) * z_max < 1.0) break;
-        }
+    bool ok = c >= kSeriesMinC && z_max <= kSeriesMaxZ && (m == 0 || std::abs(am1 * std::log1p(-z_max)) < 200.0);
+    if (ok && m > 0) {
+        double peak = 0.0;
+        ok = bg_series_sweep(e, c, f.a, z, stop, m, sum, peak);
         // Large a makes the terms grow to ~e^(a z) before they fall, and u^(a-1) S then cancels
         // against L: when more than kSeriesMaxLoss of the result's relative precision would be
         // lost (the largest term against the result), integrate instead.
-        const double result = -c * (ell[k_max] + u_am1[k_max] * sum[k_max]);
-        if (ok && !(c * u_am1[k_max] * peak * kSeriesMaxLoss < result)) ok = false;
+        const int k = m - 1;
+        const double result = -c * (ell[k] + u_am1[k] * sum[k]);
+        if (ok && !(c * u_am1[k] * peak * kSeriesMaxLoss < result)) ok = false;
     }
     for (int k = 0; k < m; ++k) {
         if (!(t[k] > 0.0)) {
