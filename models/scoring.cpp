@@ -38,6 +38,7 @@
 #include <boost/math/quadrature/gauss_kronrod.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include "models/vector_math.hpp"
@@ -451,39 +452,82 @@ double paretonbd_clv(const ParetoNbdParams& p, const GammaGammaParams& g, const 
     return pnbd_clv(p, g, h, s, pnbd_p_alive(p, h));
 }
 
+namespace {
+
+/// Customers per call of the vector functions: long enough to amortise the call, short enough
+/// that the output block, used as scratch, stays in the L1 cache.
+constexpr std::size_t kPropensityBlock = 256;
+
+/// Propensity of customers [0, n), n <= kPropensityBlock, from their columns; the logistic is
+/// 1/(1 + e^-v), which is 0 or 1 (never NaN) when e^-v overflows or underflows. Cloned for AVX2
+/// and AVX-512 (picked at load time) so that the arithmetic around the vector functions keeps up
+/// with them; the same operations in the same order in every clone, so the same bits.
+__attribute__((target_clones("default", "avx2", "arch=x86-64-v4"))) void propensity_block(
+    const PropensityModel& m, const double* __restrict x, const double* __restrict t_x, const double* __restrict T,
+    const double* __restrict spend, std::size_t n, double* __restrict out) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = std::max(0.0, spend[i]) / 100.0;
+    vmath::log1p(out, out, n);  // out[i] = log1p(spend in currency units)
+    for (std::size_t i = 0; i < n; ++i)
+        out[i] = -(m.intercept + m.recency * (T[i] - t_x[i]) + m.frequency * x[i] + m.monetary * out[i] +
+                   m.tenure * T[i]);
+    vmath::exp(out, out, n);
+    for (std::size_t i = 0; i < n; ++i) out[i] = 1.0 / (1.0 + out[i]);
+}
+
+}  // namespace
+
 double propensity(const PropensityModel& m, const History& h) {
-    const double spend_units = std::max(0.0, h.mean_spend_cents) / 100.0;
-    const double v = m.intercept + m.recency * (h.T_weeks - h.t_x_weeks) + m.frequency * h.x +
-                     m.monetary * std::log1p(spend_units) + m.tenure * h.T_weeks;
-    return inv_one_plus_exp(-v);
+    double out;
+    propensity_block(m, &h.x, &h.t_x_weeks, &h.T_weeks, &h.mean_spend_cents, 1, &out);
+    return out;
+}
+
+void score_propensity(const PropensityModel& m, const HistoryColumns& in, double* out) {
+    for (std::size_t begin = 0; begin < in.n; begin += kPropensityBlock) {
+        const std::size_t n = std::min(kPropensityBlock, in.n - begin);
+        // Ask for the next block's inputs now: the vector functions then run while they arrive.
+        const std::size_t next = begin + kPropensityBlock, next_end = std::min(in.n, next + kPropensityBlock);
+        for (std::size_t i = next; i < next_end; i += 8) {
+            __builtin_prefetch(in.x + i);
+            __builtin_prefetch(in.t_x_weeks + i);
+            __builtin_prefetch(in.T_weeks + i);
+            __builtin_prefetch(in.mean_spend_cents + i);
+        }
+        propensity_block(m, in.x + begin, in.t_x_weeks + begin, in.T_weeks + begin, in.mean_spend_cents + begin, n,
+                         out + begin);
+    }
 }
 
 void score_bgnbd(const BgNbdParams& p, const GammaGammaParams& g, const ScoreSettings& s,
                  const HistoryColumns& in, const ScoreColumns& out) {
+    if (out.propensity) score_propensity(s.propensity, in, out.propensity);
     const BgConstants k = bg_constants(p);
+    const bool purchases = out.p_alive || out.expected_purchases || out.clv_cents;
+    if (!purchases && !out.expected_spend_cents) return;
     for (std::size_t i = 0; i < in.n; ++i) {
         const History h = history_at(in, i);
-        const double p_alive = bg_p_alive(k, h);
+        const double p_alive = purchases ? bg_p_alive(k, h) : 0.0;
         if (out.p_alive) out.p_alive[i] = p_alive;
         if (out.expected_purchases) out.expected_purchases[i] = bg_expected_purchases(k, h, s.forecast_weeks, p_alive);
         if (out.expected_spend_cents)
             out.expected_spend_cents[i] = gg_expected_spend(g, h.spend_count, h.mean_spend_cents);
         if (out.clv_cents) out.clv_cents[i] = bg_clv(k, g, h, s.clv, p_alive);
-        if (out.propensity) out.propensity[i] = propensity(s.propensity, h);
     }
 }
 
 void score_paretonbd(const ParetoNbdParams& p, const GammaGammaParams& g, const ScoreSettings& s,
                      const HistoryColumns& in, const ScoreColumns& out) {
+    if (out.propensity) score_propensity(s.propensity, in, out.propensity);
+    const bool purchases = out.p_alive || out.expected_purchases || out.clv_cents;
+    if (!purchases && !out.expected_spend_cents) return;
     for (std::size_t i = 0; i < in.n; ++i) {
         const History h = history_at(in, i);
-        const double p_alive = pnbd_p_alive(p, h);
+        const double p_alive = purchases ? pnbd_p_alive(p, h) : 0.0;
         if (out.p_alive) out.p_alive[i] = p_alive;
         if (out.expected_purchases) out.expected_purchases[i] = p_alive * pnbd_alive_expected(p, h, s.forecast_weeks);
         if (out.expected_spend_cents)
             out.expected_spend_cents[i] = gg_expected_spend(g, h.spend_count, h.mean_spend_cents);
         if (out.clv_cents) out.clv_cents[i] = pnbd_clv(p, g, h, s.clv, p_alive);
-        if (out.propensity) out.propensity[i] = propensity(s.propensity, h);
     }
 }
 
@@ -506,6 +550,31 @@ RfmCutoffs rfm_cutoffs(const HistoryColumns& sample, int bins) {
 
 namespace {
 
+/// RFM scores of n customers into rb, fb, mb and cb; cloned for AVX2 and AVX-512 (picked at
+/// load time), where the compare-and-count loop vectorises (SSE2 has no narrowing it can use).
+template <int N>
+__attribute__((target_clones("default", "avx2", "arch=x86-64-v4"))) void rfm_block(
+    const double* __restrict cr, const double* __restrict cf, const double* __restrict cm, int bins,
+    const double* __restrict x, const double* __restrict t_x, const double* __restrict T,
+    const double* __restrict spend, std::size_t n, std::uint8_t* __restrict rb, std::uint8_t* __restrict fb,
+    std::uint8_t* __restrict mb, std::uint16_t* __restrict cb) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const double recency = T[i] - t_x[i];
+        int below_r = 0, below_f = 0, below_m = 0;
+        for (int j = 0; j < N; ++j) {
+            below_r += int(cr[j] < recency);
+            below_f += int(cf[j] < x[i]);
+            below_m += int(cm[j] < spend[i]);
+        }
+        // Recency: fewer weeks since the last purchase is better, so the score counts down.
+        const int rs = bins - below_r, fs = 1 + below_f, ms = 1 + below_m;
+        rb[i] = std::uint8_t(rs);
+        fb[i] = std::uint8_t(fs);
+        mb[i] = std::uint8_t(ms);
+        cb[i] = std::uint16_t(100 * rs + 10 * fs + ms);
+    }
+}
+
 /// RFM scores with N cut points per dimension, N known at compile time so that the comparisons
 /// unroll and the loop over customers vectorises (no branch per cut point).
 template <int N>
@@ -518,20 +587,26 @@ void score_rfm_fixed(const RfmCutoffs& c, const HistoryColumns& in, std::uint8_t
         cm[j] = c.monetary[std::size_t(j)];
     }
     const int bins = c.bins;
-    for (std::size_t i = 0; i < in.n; ++i) {
-        const double recency = in.T_weeks[i] - in.t_x_weeks[i];
-        int below_r = 0, below_f = 0, below_m = 0;
-        for (int j = 0; j < N; ++j) {
-            below_r += int(cr[j] < recency);
-            below_f += int(cf[j] < in.x[i]);
-            below_m += int(cm[j] < in.mean_spend_cents[i]);
+    // In blocks; when only some scores are asked for, through local arrays copied to those
+    // outputs, so that the loop has no conditional stores and vectorises.
+    constexpr std::size_t kBlock = 512;
+    std::uint8_t rb[kBlock], fb[kBlock], mb[kBlock];
+    std::uint16_t cb[kBlock];
+    for (std::size_t begin = 0; begin < in.n; begin += kBlock) {
+        const std::size_t n = std::min(kBlock, in.n - begin);
+        const double* x = in.x + begin;
+        const double* t_x = in.t_x_weeks + begin;
+        const double* T = in.T_weeks + begin;
+        const double* spend = in.mean_spend_cents + begin;
+        if (r && f && m && cell) {  // straight into the outputs
+            rfm_block<N>(cr, cf, cm, bins, x, t_x, T, spend, n, r + begin, f + begin, m + begin, cell + begin);
+            continue;
         }
-        // Recency: fewer weeks since the last purchase is better, so the score counts down.
-        const int rs = bins - below_r, fs = 1 + below_f, ms = 1 + below_m;
-        if (r) r[i] = std::uint8_t(rs);
-        if (f) f[i] = std::uint8_t(fs);
-        if (m) m[i] = std::uint8_t(ms);
-        if (cell) cell[i] = std::uint16_t(100 * rs + 10 * fs + ms);
+        rfm_block<N>(cr, cf, cm, bins, x, t_x, T, spend, n, rb, fb, mb, cb);
+        if (r) std::memcpy(r + begin, rb, n);
+        if (f) std::memcpy(f + begin, fb, n);
+        if (m) std::memcpy(m + begin, mb, n);
+        if (cell) std::memcpy(cell + begin, cb, n * sizeof(std::uint16_t));
     }
 }
 
