@@ -1,6 +1,7 @@
 // BG/NBD purchasing in continuous time (equations in bgnbd.hpp).
 #include "models/bgnbd.hpp"
 
+#include "models/firm_prediction.hpp"
 #include "models/purchase_events.hpp"
 #include "models/samplers.hpp"
 
@@ -48,8 +49,8 @@ public:
         for (std::size_t i = begin; i < end; ++i) {
             double t = pop.next_event_day[i];
             if (!(t < until_day)) continue;
-            const double lambda = pop.lambda_per_day[i];
-            const double p = pop.dropout_p[i];
+            const double lambda = double(pop.lambda_per_day[i]) * rate_mult(pop, i);
+            const double p = std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i));
             do {
                 const std::uint32_t n = ++pop.repeat_purchases[i];
                 Draws e(rk, pop.key[i], Stream::Purchase, n);
@@ -63,6 +64,19 @@ public:
             } while (t < until_day);
             pop.next_event_day[i] = float(t);
         }
+    }
+
+    bool revive(Population& pop, std::size_t i, double now, Draws& d) const override {
+        pop.death_day[i] = kNever;
+        pop.next_event_day[i] = float(now + d.exponential() / (double(pop.lambda_per_day[i]) * rate_mult(pop, i)));
+        return true;
+    }
+
+    double p_alive(const FirmHistory& h) const override { return bgnbd_p_alive(p_, to_history(h)); }
+    double predicted_margin_cents(const FirmHistory& h, double horizon_weeks, double rate,
+                                  double margin) const override {
+        const ClvInputs in = clv_inputs(spend_, h, horizon_weeks, rate, margin);
+        return in.scale * bgnbd_clv(p_, in.gg, in.h, in.settings);
     }
 
 private:

@@ -1,6 +1,7 @@
 // Pareto/NBD purchasing in continuous time (equations in paretonbd.hpp).
 #include "models/paretonbd.hpp"
 
+#include "models/firm_prediction.hpp"
 #include "models/purchase_events.hpp"
 #include "models/samplers.hpp"
 
@@ -25,6 +26,7 @@ public:
 
     void allocate(Population& pop, std::size_t n) const override {
         pop.lambda_per_day.resize(n);
+        pop.death_rate_per_day.resize(n);
         spend_.allocate(pop, n);
     }
 
@@ -37,14 +39,15 @@ public:
             const double lambda = gamma_variate(traits, p_.r) * rate_scale;
             const double mu = gamma_variate(traits, p_.s) * death_scale;
             pop.lambda_per_day[i] = float(lambda);
+            pop.death_rate_per_day[i] = float(mu);
             spend_.draw_trait(traits, pop, i);
 
             Draws e(rk, pop.key[i], Stream::Purchase, 0);
             record_first_purchase(pop, i, spend_, e, sink);
             const double birth = pop.birth_day[i];
             pop.death_day[i] = float(birth + traits.exponential() / mu);
-            const double next = birth + e.exponential() / lambda;
-            pop.next_event_day[i] = next < double(pop.death_day[i]) ? float(next) : kNever;
+            // Kept even when it falls after the death: a strategy may still lengthen the life.
+            pop.next_event_day[i] = float(birth + e.exponential() / lambda);
         }
     }
 
@@ -52,18 +55,39 @@ public:
                  const RandomKey& rk, PurchaseSink& sink) const override {
         for (std::size_t i = begin; i < end; ++i) {
             double t = pop.next_event_day[i];
-            if (!(t < until_day)) continue;
-            const double lambda = pop.lambda_per_day[i];
             const double death = pop.death_day[i];
+            if (!(t < until_day) || !(t < death)) continue;
+            const double lambda = double(pop.lambda_per_day[i]) * rate_mult(pop, i);
             do {
                 const std::uint32_t n = ++pop.repeat_purchases[i];
                 Draws e(rk, pop.key[i], Stream::Purchase, n);
                 record_repeat_purchase(pop, i, t, spend_, e, sink);
                 t += e.exponential() / lambda;
-                if (!(t < death)) t = kNever;
-            } while (t < until_day);
+            } while (t < until_day && t < death);
             pop.next_event_day[i] = float(t);
         }
+    }
+
+    /// Rescales the pending purchase by the rate and the remaining lifetime by the risk.
+    void influence(Population& pop, std::size_t i, double now, float rate, float risk, float spend) const override {
+        const double death = pop.death_day[i];
+        if (std::isfinite(death) && death > now && risk != pop.risk_mult[i]) {
+            pop.death_day[i] = float(now + (death - now) * double(pop.risk_mult[i]) / double(risk));
+        }
+        Behaviour::influence(pop, i, now, rate, risk, spend);
+    }
+
+    bool revive(Population& pop, std::size_t i, double now, Draws& d) const override {
+        pop.death_day[i] = float(now + d.exponential() / (double(pop.death_rate_per_day[i]) * risk_mult(pop, i)));
+        pop.next_event_day[i] = float(now + d.exponential() / (double(pop.lambda_per_day[i]) * rate_mult(pop, i)));
+        return true;
+    }
+
+    double p_alive(const FirmHistory& h) const override { return paretonbd_p_alive(p_, to_history(h)); }
+    double predicted_margin_cents(const FirmHistory& h, double horizon_weeks, double rate,
+                                  double margin) const override {
+        const ClvInputs in = clv_inputs(spend_, h, horizon_weeks, rate, margin);
+        return in.scale * paretonbd_clv(p_, in.gg, in.h, in.settings);
     }
 
 private:

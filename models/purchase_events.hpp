@@ -11,11 +11,27 @@ namespace retsim {
 
 inline constexpr float kNever = std::numeric_limits<float>::infinity();
 
+/// Spend of one purchase of customer i: the spend model's draw times the strategies' spend
+/// multiplier (when the scenario has strategies), rounded to the cent.
+inline std::int64_t purchase_cents(const Population& pop, std::size_t i, const SpendModel& spend, Draws& e) {
+    const std::int64_t cents = spend.draw_cents(e, pop, i);
+    if (pop.spend_mult.empty() || pop.spend_mult[i] == 1.0f) return cents;
+    return std::llround(double(cents) * double(pop.spend_mult[i]));
+}
+
+/// Multiplier of customer i's purchase rate and of its risk of leaving (1 without strategies).
+inline double rate_mult(const Population& pop, std::size_t i) {
+    return pop.rate_mult.empty() ? 1.0 : double(pop.rate_mult[i]);
+}
+inline double risk_mult(const Population& pop, std::size_t i) {
+    return pop.risk_mult.empty() ? 1.0 : double(pop.risk_mult[i]);
+}
+
 /// Sets up customer i at its birth: the first purchase happens at birth_day, the customer is
 /// alive and new. `e` is the customer's Purchase-stream draws of event 0.
 inline void record_first_purchase(Population& pop, std::size_t i, const SpendModel& spend, Draws& e,
                                   PurchaseSink& sink) {
-    const std::int64_t cents = spend.draw_cents(e, pop, i);
+    const std::int64_t cents = purchase_cents(pop, i, spend, e);
     sink.record(cents, false);
     pop.spend_cents[i] = cents;
     pop.repeat_purchases[i] = 0;
@@ -28,7 +44,7 @@ inline void record_first_purchase(Population& pop, std::size_t i, const SpendMod
 /// Records a repeat purchase of customer i at `day`; `e` is the draws of this event.
 inline void record_repeat_purchase(Population& pop, std::size_t i, double day, const SpendModel& spend,
                                    Draws& e, PurchaseSink& sink) {
-    const std::int64_t cents = spend.draw_cents(e, pop, i);
+    const std::int64_t cents = purchase_cents(pop, i, spend, e);
     sink.record(cents, true);
     pop.spend_cents[i] += cents;
     pop.last_purchase_day[i] = float(day);

@@ -43,7 +43,7 @@ public:
         for (std::size_t i = begin; i < end; ++i) {
             double t = pop.next_event_day[i];
             if (!(t < until_day)) continue;
-            const double theta = pop.churn_theta[i];
+            const double theta = std::min(1.0, double(pop.churn_theta[i]) * risk_mult(pop, i));
             do {
                 const std::uint32_t k = pop.repeat_purchases[i] + 1;  // renewal number
                 Draws e(rk, pop.key[i], Stream::Purchase, k);
@@ -59,6 +59,13 @@ public:
             } while (t < until_day);
             pop.next_event_day[i] = float(t);
         }
+    }
+
+    /// Renewals follow the billing calendar, not a clock: only the multipliers change.
+    void influence(Population& pop, std::size_t i, double /*now*/, float rate, float risk, float spend) const override {
+        pop.rate_mult[i] = rate;
+        pop.risk_mult[i] = risk;
+        pop.spend_mult[i] = spend;
     }
 
 private:

@@ -31,6 +31,13 @@ struct PurchaseSink {
     }
 };
 
+/// One customer's history as the firm sees it, in the units of the scoring literature: x
+/// repeat purchases, t_x and T in weeks since the first purchase (last purchase, now), mean
+/// spend in cents over spend_count purchases.
+struct FirmHistory {
+    double x = 0, t_x_weeks = 0, T_weeks = 0, mean_spend_cents = 0, spend_count = 0;
+};
+
 /// A customer-behaviour model: purchase or renewal process plus spend per purchase.
 /// Implementations are immutable after construction and safe to call from many threads on
 /// disjoint customer ranges.
@@ -57,6 +64,34 @@ public:
     /// every purchase before it is recorded in `sink`, with no limit per step.
     virtual void advance(Population& pop, std::size_t begin, std::size_t end, double until_day,
                          const RandomKey& rk, PurchaseSink& sink) const = 0;
+
+    /// Sets customer i's influence multipliers (rate, risk, spend; see Population) from `now`
+    /// on. Pending event times are rescaled so that the process continues exactly with the new
+    /// rates: a waiting time of an exponential clock scales by old rate / new rate (the clocks
+    /// are memoryless, and the same random draws stay in use, so common random numbers hold).
+    /// The default rescales next_event_day by the rate; models with other clocks override it.
+    virtual void influence(Population& pop, std::size_t i, double now, float rate, float risk, float spend) const {
+        const double next = pop.next_event_day[i];
+        if (std::isfinite(next) && next > now && rate != pop.rate_mult[i]) {
+            pop.next_event_day[i] = float(now + (next - now) * double(pop.rate_mult[i]) / double(rate));
+        }
+        pop.rate_mult[i] = rate;
+        pop.risk_mult[i] = risk;
+        pop.spend_mult[i] = spend;
+    }
+    /// Brings customer i, who has left (truth), back at `now` with its own traits, using the
+    /// draws `d`. Returns false when the model cannot (then nothing changes).
+    virtual bool revive(Population& /*pop*/, std::size_t /*i*/, double /*now*/, Draws& /*d*/) const { return false; }
+
+    /// The firm's predictions for targeting, from the firm's view only and the model's
+    /// parameters (the firm is assumed to have fitted them): P(alive) and the discounted
+    /// expected margin over `horizon_weeks` in cents. NaN when the model has no such formula.
+    [[nodiscard]] virtual double p_alive(const FirmHistory& /*h*/) const { return std::nan(""); }
+    [[nodiscard]] virtual double predicted_margin_cents(const FirmHistory& /*h*/, double /*horizon_weeks*/,
+                                                        double /*annual_discount_rate*/,
+                                                        double /*margin_fraction*/) const {
+        return std::nan("");
+    }
 };
 
 }  // namespace retsim

@@ -54,6 +54,14 @@ struct Population {
     Column<float> spend_rate;      ///< Gamma-Gamma nu, per cent: mean spend = p / nu cents
     Column<float> death_day;       ///< day the customer left for good; +inf while alive
     Column<float> next_event_day;  ///< next purchase or renewal; +inf when none
+    Column<float> death_rate_per_day;  ///< hazard of leaving while alive (Pareto/NBD mu)
+
+    // Influence of strategies, allocated only when the scenario has strategies: multipliers
+    // of the purchase rate, of the risk of leaving (dropout, churn or hazard) and of the spend
+    // per purchase, changed by the engine at decision epochs through Behaviour::influence.
+    Column<float> rate_mult;
+    Column<float> risk_mult;
+    Column<float> spend_mult;
 
     // Firm's view.
     Column<float> birth_day;               ///< first purchase (acquisition)
@@ -65,6 +73,14 @@ struct Population {
     Column<float> review_day;              ///< earliest day the stage can change without an event
 
     [[nodiscard]] std::size_t size() const { return key.size(); }
+    [[nodiscard]] bool influenced() const { return !rate_mult.empty(); }
+
+    /// Allocates the influence columns for n customers (set when each customer starts).
+    void resize_influence(std::size_t n) {
+        rate_mult.resize(n);
+        risk_mult.resize(n);
+        spend_mult.resize(n);
+    }
 
     /// Allocates the model-independent columns for n customers.
     void resize_common(std::size_t n) {
@@ -84,7 +100,8 @@ struct Population {
     [[nodiscard]] std::size_t bytes_per_customer() const {
         const auto col = [](const auto& v) { return v.empty() ? 0 : sizeof(v[0]); };
         return col(key) + col(lambda_per_day) + col(dropout_p) + col(churn_theta) +
-               col(spend_rate) + col(death_day) + col(next_event_day) + col(birth_day) +
+               col(spend_rate) + col(death_day) + col(next_event_day) + col(death_rate_per_day) +
+               col(rate_mult) + col(risk_mult) + col(spend_mult) + col(birth_day) +
                col(last_purchase_day) + col(repeat_purchases) + col(spend_cents) + col(stage) +
                col(stage_since_day) + col(review_day);
     }
