@@ -26,6 +26,8 @@ enum class Stream : std::uint32_t {
     Purchase = 2,  ///< per purchase or renewal event: spend, dropout, time to next event
     Birth = 3,     ///< birth time of a customer within its arrival step or history window
     Arrivals = 4,  ///< number of customers a channel acquires in a step
+    Response = 5,  ///< strategies: response, revival and redemption draws, per customer, step and strategy
+    Holdout = 6,   ///< strategies: a customer's control-group assignment, per strategy
 };
 
 /// Stable customer identity for random keys. Initial customers are 0..N-1; an acquired

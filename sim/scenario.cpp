@@ -380,6 +380,118 @@ void read_acquisition(TableReader& root, AcquisitionConfig& acquisition, const R
     t.finish();
 }
 
+std::vector<std::string> stage_names() { return {kStageNames.begin(), kStageNames.end()}; }
+
+void read_effect(TableReader& t, EffectConfig& e, StrategyKind kind) {
+    t.number("rate_multiplier", e.rate_multiplier, Range::closed(0.0, 100.0));
+    t.number("risk_multiplier", e.risk_multiplier, Range::closed(0.0, 100.0));
+    t.number("spend_multiplier", e.spend_multiplier, Range::closed(0.0, 100.0));
+    t.number("effect_days", e.effect_days, Range::non_negative());
+    if (kind == StrategyKind::WinBack) {
+        t.number("revive_probability", e.revive_probability, Range::fraction());
+    }
+    t.finish();
+}
+
+void read_reward(TableReader& t, RewardConfig& r) {
+    t.integer("points_per_purchase", r.points_per_purchase, 0, 1'000'000);
+    t.number("points_per_currency_unit", r.points_per_currency_unit, Range::closed(0.0, 1e6));
+    t.integer("reward_threshold_points", r.reward_threshold_points, 1, 1'000'000'000);
+    t.integer("reward_cost_cents", r.reward_cost_cents, 0, kMaxCents);
+    t.number("redemption_probability", r.redemption_probability, Range::fraction());
+    t.number("expiry_days", r.expiry_days, Range::non_negative());
+    t.number("goal_gradient", r.goal_gradient, Range::closed(0.0, 100.0));
+    t.integer("fee_per_year_cents", r.fee_per_year_cents, 0, kMaxCents);
+    if (r.points_per_purchase == 0 && r.points_per_currency_unit == 0.0) {
+        t.problem("points_per_purchase", "a reward program must award points: set points_per_purchase or "
+                                         "points_per_currency_unit above 0");
+    }
+    t.finish();
+}
+
+void read_strategy(TableReader& t, StrategyConfig& st, const Scenario& s) {
+    if (!t.has("name")) t.problem("name", "missing: every strategy needs a name");
+    t.text("name", st.name);
+    std::string kind = "contact";
+    t.text("kind", kind, {"contact", "win_back", "reward"});
+    st.kind = kind == "win_back" ? StrategyKind::WinBack : kind == "reward" ? StrategyKind::Reward : StrategyKind::Contact;
+    std::vector<std::string> stages;
+    if (!t.has("stages")) t.problem("stages", "missing: the firm-view stages a strategy acts on, e.g. [\"lapsed\"]");
+    t.texts("stages", stages, stage_names());
+    for (const std::string& name : stages) {
+        for (std::size_t k = 0; k < kStageCount; ++k) {
+            if (kStageNames[k] == name) st.stages.push_back(Stage(k));
+        }
+    }
+    t.number("min_tenure_days", st.min_tenure_days, Range::non_negative());
+    t.number("start_day", st.start_day, Range::non_negative());
+    st.end_day = s.run.horizon_days;
+    t.number("end_day", st.end_day, Range::non_negative());
+    if (st.end_day <= st.start_day) t.problem("end_day", "must be > start_day");
+    std::string score = "none";
+    t.text("score", score, {"none", "p_alive", "predicted_margin", "spend_per_week"});
+    st.score = score == "p_alive"           ? TargetScore::PAlive
+               : score == "predicted_margin" ? TargetScore::PredictedMargin
+               : score == "spend_per_week"   ? TargetScore::SpendPerWeek
+                                             : TargetScore::None;
+    t.number("score_min", st.score_min, Range{});
+    t.number("score_max", st.score_max, Range{});
+    t.number("top_fraction", st.top_fraction, Range{0.0, 1.0, true, false});
+    t.number("value_horizon_weeks", st.value_horizon_weeks, Range::closed(0.01, 5200.0));
+    t.number("holdout_fraction", st.holdout_fraction, Range{0.0, 1.0, false, true});
+    t.number("budget_per_week_cents", st.budget_per_week_cents, Range::non_negative());
+    t.integer("fixed_cost_per_week_cents", st.fixed_cost_per_week_cents, 0, kMaxCents);
+    t.integer("cost_per_contact_cents", st.cost_per_contact_cents, 0, kMaxCents);
+    t.integer("cost_per_incentive_cents", st.cost_per_incentive_cents, 0, kMaxCents);
+    t.number("contact_every_days", st.contact_every_days, Range::positive());
+    t.integer("max_contacts", st.max_contacts, 1, 1'000'000'000);
+    t.number("response_probability", st.response_probability, Range::fraction());
+    if (st.kind == StrategyKind::WinBack) {
+        t.number("max_incentive_fraction_of_value", st.max_incentive_fraction_of_value, Range::non_negative());
+    }
+    const bool predicts = s.population.model == "bgnbd" || s.population.model == "paretonbd";
+    if (!predicts && (st.score == TargetScore::PAlive || st.score == TargetScore::PredictedMargin)) {
+        t.problem("score", "needs a model with predictions (bgnbd or paretonbd); population.model is " +
+                               in_quotes(s.population.model) + " (use \"spend_per_week\")");
+    }
+    if (!predicts && st.max_incentive_fraction_of_value > 0.0) {
+        t.problem("max_incentive_fraction_of_value", "needs a model with predictions (bgnbd or paretonbd)");
+    }
+    if (st.top_fraction < 1.0 && st.score == TargetScore::None) {
+        t.problem("top_fraction", "ranks customers by a score: set score as well");
+    }
+    TableReader effect = t.table("effect");
+    read_effect(effect, st.effect, st.kind);
+    if (st.kind == StrategyKind::Reward) {
+        TableReader reward = t.table("reward");
+        read_reward(reward, st.reward);
+    } else if (t.has("reward")) {
+        t.problem("reward", "only a strategy of kind = \"reward\" has a [reward] table");
+    }
+    t.finish();
+}
+
+void read_strategies(TableReader& root, Scenario& s) {
+    std::vector<TableReader> tables = root.tables("strategies");
+    if (tables.size() > kMaxStrategies) {
+        root.problem("strategies", "has " + std::to_string(tables.size()) + " strategies; at most " +
+                                       std::to_string(kMaxStrategies) + " allowed");
+        return;
+    }
+    s.strategies.clear();
+    for (std::size_t k = 0; k < tables.size(); ++k) {
+        StrategyConfig st;
+        read_strategy(tables[k], st, s);
+        for (std::size_t j = 0; j < s.strategies.size(); ++j) {
+            if (!st.name.empty() && s.strategies[j].name == st.name) {
+                tables[k].problem("name", "duplicate strategy name " + in_quotes(st.name) + ", already used by " +
+                                              tables[j].path());
+            }
+        }
+        s.strategies.push_back(std::move(st));
+    }
+}
+
 // Problems of the scenario file first, by position (unplaced ones last), then those of the
 // overrides in the order they were given.
 void sort_problems(Problems& problems, std::string_view source_name,
@@ -431,6 +543,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source_name,
     read_lifecycle(reader, s.lifecycle, problems);
     read_economics(reader, s.economics);
     read_acquisition(reader, s.acquisition, s.run, problems);
+    read_strategies(reader, s);
     reader.finish();
 
     const bool buys_customers =

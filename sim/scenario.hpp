@@ -10,6 +10,7 @@
 
 #include "sim/behaviour.hpp"
 #include "sim/problems.hpp"
+#include "sim/strategy.hpp"
 
 namespace retsim {
 
@@ -75,6 +76,7 @@ struct Scenario {
     LifecycleConfig lifecycle;
     EconomicsConfig economics;
     AcquisitionConfig acquisition;
+    std::vector<StrategyConfig> strategies;  ///< [[strategies]], in priority order
     std::string source_name;  ///< file path, or "<built-in default>"
     std::string source_text;  ///< the TOML text as given (overrides listed in `overrides`)
     std::vector<std::string> overrides;  ///< the --set KEY=VALUE strings, in order

@@ -254,6 +254,46 @@ void TableReader::text(std::string_view key, std::string& out,
     out = v;
 }
 
+void TableReader::texts(std::string_view key, std::vector<std::string>& out,
+                        const std::vector<std::string>& allowed) {
+    allow(key);
+    if (table_ == nullptr) return;
+    const toml::node* node = table_->get(key);
+    if (node == nullptr) return;
+    const auto* a = node->as_array();
+    if (a == nullptr) {
+        problem_at(node, key, "expected an array of strings, got " + describe_type(*node));
+        return;
+    }
+    std::vector<std::string> values;
+    bool ok = true;
+    for (const toml::node& element : *a) {
+        const auto* s = element.as_string();
+        if (s == nullptr) {
+            problem_at(&element, key, "expected an array of strings, got an element of type " + describe_type(element));
+            ok = false;
+            continue;
+        }
+        const std::string& v = s->get();
+        if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+            std::string message = "unknown value " + in_quotes(v) + ";";
+            const std::string suggestion = closest(v, allowed);
+            if (!suggestion.empty()) message += " did you mean " + in_quotes(suggestion) + "?";
+            message += " allowed: " + join_quoted(allowed);
+            problem_at(&element, key, std::move(message));
+            ok = false;
+            continue;
+        }
+        if (std::find(values.begin(), values.end(), v) != values.end()) {
+            problem_at(&element, key, "duplicate value " + in_quotes(v));
+            ok = false;
+            continue;
+        }
+        values.push_back(v);
+    }
+    if (ok) out = std::move(values);
+}
+
 void TableReader::boolean(std::string_view key, bool& out) {
     allow(key);
     if (table_ == nullptr) return;

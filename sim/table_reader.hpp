@@ -56,6 +56,8 @@ public:
     void text(std::string_view key, std::string& out,
               std::initializer_list<std::string_view> allowed = {});
     void boolean(std::string_view key, bool& out);
+    /// Array of distinct strings, each one of `allowed` when that is non-empty.
+    void texts(std::string_view key, std::vector<std::string>& out, const std::vector<std::string>& allowed = {});
 
     /// Sub-table `key` (absent: a reader whose getters keep defaults). Marks `key` known.
     [[nodiscard]] TableReader table(std::string_view key);

@@ -11,6 +11,7 @@
 
 #include "models/registry.hpp"
 #include "sim/format.hpp"
+#include "sim/app/compare_command.hpp"
 #include "sim/app/fit_command.hpp"
 #include "sim/app/progress.hpp"
 #include "sim/app/score_command.hpp"
@@ -151,6 +152,9 @@ int main(int argc, char** argv) {
     FitArgs fit_args;
     CLI::App* fit = add_fit_command(app, fit_args);
 
+    CompareArgs compare_args;
+    CLI::App* compare = add_compare_command(app, compare_args);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -163,6 +167,7 @@ int main(int argc, char** argv) {
         if (*validate) return cmd_validate(validate_path, validate_sets);
         if (*fit) return run_fit_command(fit_args);
         if (*score) return run_score_command(score_args, *score);
+        if (*compare) return run_compare_command(compare_args, *compare);
         if (*info) {
             std::cout << describe_result_file(info_path);
             return kExitOk;

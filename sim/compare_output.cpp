@@ -1,0 +1,251 @@
+// Comparison files: writing a Comparison in the layout of docs/compare_layout.md, under a
+// temporary name renamed when complete. HDF5 plumbing from sim/hdf5_support.hpp.
+#include "sim/compare.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "sim/hdf5_support.hpp"
+#include "sim/problems.hpp"
+
+namespace retsim {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace hdf5;  // Handle, Context, H5Type, string_type, path_exists
+
+inline constexpr const char* kCompareFormatVersion = "1.0";
+
+void write_string_attribute(const Context& ctx, hid_t object, const std::string& where, const char* name,
+                            const std::string& value) {
+    const std::string what = "write attribute " + std::string(name) + " of " + where;
+    Handle type = string_type(ctx);
+    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, what);
+    Handle attribute = ctx.own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
+    const char* text = value.c_str();
+    ctx.check(H5Awrite(attribute, type, &text), what);
+}
+
+template <class T>
+void write_scalar_attribute(const Context& ctx, hid_t object, const std::string& where, const char* name,
+                            T value) {
+    const std::string what = "write attribute " + std::string(name) + " of " + where;
+    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, what);
+    Handle attribute =
+        ctx.own(H5Acreate2(object, name, H5Type<T>::file(), space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
+    ctx.check(H5Awrite(attribute, H5Type<T>::memory(), &value), what);
+}
+
+/// Dataset creation properties without timestamps, so equal comparisons give equal datasets.
+Handle untimed_properties(const Context& ctx, const std::string& where) {
+    Handle dcpl = ctx.own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "set storage properties of " + where);
+    ctx.check(H5Pset_obj_track_times(dcpl, false), "set storage properties of " + where);
+    return dcpl;
+}
+
+void describe(const Context& ctx, hid_t dataset, const std::string& where, const std::string& units,
+              const std::string& description) {
+    write_string_attribute(ctx, dataset, where, "units", units);
+    write_string_attribute(ctx, dataset, where, "description", description);
+}
+
+/// A 1-d dataset (or a scalar one when `scalar`) of `values`, with units and description.
+template <class T>
+void write_values(const Context& ctx, hid_t group, const std::string& group_path, const std::string& name,
+                  const std::vector<T>& values, const std::string& units, const std::string& description,
+                  bool scalar = false) {
+    const std::string where = group_path + "/" + name;
+    const hsize_t count = values.size();
+    Handle space = scalar ? ctx.own(H5Screate(H5S_SCALAR), H5Sclose, "create the dataspace of " + where)
+                          : ctx.own(H5Screate_simple(1, &count, nullptr), H5Sclose, "create the dataspace of " + where);
+    Handle dcpl = untimed_properties(ctx, where);
+    Handle dataset = ctx.own(
+        H5Dcreate2(group, name.c_str(), H5Type<T>::file(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
+        "create dataset " + where);
+    if (!values.empty()) {
+        ctx.check(H5Dwrite(dataset, H5Type<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+                  "write dataset " + where);
+    }
+    describe(ctx, dataset, where, units, description);
+}
+
+void write_scalar(const Context& ctx, hid_t group, const std::string& group_path, const std::string& name,
+                  double value, const std::string& units, const std::string& description) {
+    write_values(ctx, group, group_path, name, std::vector<double>{value}, units, description, true);
+}
+
+void write_strings(const Context& ctx, hid_t group, const std::string& group_path, const std::string& name,
+                   const std::vector<std::string>& values, const std::string& description) {
+    const std::string where = group_path + "/" + name;
+    std::vector<const char*> pointers;
+    for (const std::string& s : values) pointers.push_back(s.c_str());
+    const hsize_t count = pointers.size();
+    Handle type = string_type(ctx);
+    Handle space = ctx.own(H5Screate_simple(1, &count, nullptr), H5Sclose, "create the dataspace of " + where);
+    Handle dcpl = untimed_properties(ctx, where);
+    Handle dataset = ctx.own(H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                             H5Dclose, "create dataset " + where);
+    ctx.check(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "write dataset " + where);
+    describe(ctx, dataset, where, "1", description);
+}
+
+Handle create_group(const Context& ctx, hid_t file, const char* name) {
+    return ctx.own(H5Gcreate2(file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                   "create group " + std::string(name));
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const std::string& line : lines) out += (out.empty() ? "" : "\n") + line;
+    return out;
+}
+
+void write_root(const Context& ctx, hid_t file, const Comparison& c, const CompareMetadata& meta) {
+    const std::string root = "/";
+    write_string_attribute(ctx, file, root, "format_version", kCompareFormatVersion);
+    write_string_attribute(ctx, file, root, "content", "comparison");
+    write_string_attribute(ctx, file, root, "program", "retsim");
+    write_string_attribute(ctx, file, root, "program_version", meta.program_version);
+    write_string_attribute(ctx, file, root, "git_commit", meta.git_commit);
+    write_string_attribute(ctx, file, root, "scenario_a_name", meta.scenario_a_name);
+    write_string_attribute(ctx, file, root, "scenario_a_text", meta.scenario_a_text);
+    write_string_attribute(ctx, file, root, "scenario_b_name", meta.scenario_b_name);
+    write_string_attribute(ctx, file, root, "scenario_b_text", meta.scenario_b_text);
+    write_string_attribute(ctx, file, root, "overrides", join_lines(meta.overrides));
+    write_scalar_attribute(ctx, file, root, "seed", std::uint64_t{meta.seed});
+    write_scalar_attribute(ctx, file, root, "replicates", std::uint64_t{c.replicates});
+    write_scalar_attribute(ctx, file, root, "confidence_level", c.confidence);
+    write_string_attribute(ctx, file, root, "verdict", verdict_text(c.verdict, c.confidence));
+    write_string_attribute(ctx, file, root, "created_utc", meta.created_utc);
+}
+
+void write_replicates(const Context& ctx, hid_t file, const Comparison& c) {
+    const std::string path = "/replicates";
+    Handle g = create_group(ctx, file, "replicates");
+    std::vector<std::uint64_t> replicate(c.replicates);
+    for (std::size_t r = 0; r < c.replicates; ++r) replicate[r] = r;
+    write_values(ctx, g, path, "replicate", replicate, "1", "run.replicate of both runs of each row");
+    for (const MetricComparison& m : c.metrics) {
+        for (const bool is_a : {true, false}) {
+            const std::string name = m.name + (is_a ? "_a" : "_b");
+            const std::string description = m.description + (is_a ? ", plan A" : ", plan B");
+            if (m.integer) {
+                write_values(ctx, g, path, name, is_a ? m.a_exact : m.b_exact, m.units, description);
+            } else {
+                write_values(ctx, g, path, name, is_a ? m.a : m.b, m.units, description);
+            }
+        }
+    }
+}
+
+void write_summary(const Context& ctx, hid_t file, const Comparison& c) {
+    const std::string path = "/summary";
+    Handle g = create_group(ctx, file, "summary");
+    std::vector<std::string> names, units;
+    std::vector<double> mean_a, mean_b, mean_difference, standard_error, ci_low, ci_high, unpaired_standard_error,
+        unpaired_ci_low, unpaired_ci_high, width_ratio;
+    for (const MetricComparison& m : c.metrics) {
+        names.push_back(m.name);
+        units.push_back(m.units);
+        mean_a.push_back(m.mean_a);
+        mean_b.push_back(m.mean_b);
+        mean_difference.push_back(m.paired.estimate);
+        standard_error.push_back(m.paired.standard_error);
+        ci_low.push_back(m.paired.low);
+        ci_high.push_back(m.paired.high);
+        unpaired_standard_error.push_back(m.unpaired.standard_error);
+        unpaired_ci_low.push_back(m.unpaired.low);
+        unpaired_ci_high.push_back(m.unpaired.high);
+        width_ratio.push_back(m.width_ratio());
+    }
+    const std::string row_units = "units of the row's metric (see units)";
+    write_strings(ctx, g, path, "names", names, "metric of each row; /replicates/<name>_a and _b hold its values");
+    write_strings(ctx, g, path, "units", units, "units of each row's metric");
+    write_values(ctx, g, path, "mean_a", mean_a, row_units, "mean over the replicates of plan A");
+    write_values(ctx, g, path, "mean_b", mean_b, row_units, "mean over the replicates of plan B");
+    write_values(ctx, g, path, "mean_difference", mean_difference, row_units, "mean of B - A over paired replicates");
+    write_values(ctx, g, path, "standard_error", standard_error, row_units,
+                 "standard error of mean_difference from the paired differences: s_d / sqrt(n)");
+    write_values(ctx, g, path, "ci_low", ci_low, row_units, "paired t-interval of mean_difference, lower end");
+    write_values(ctx, g, path, "ci_high", ci_high, row_units, "paired t-interval of mean_difference, upper end");
+    write_values(ctx, g, path, "unpaired_standard_error", unpaired_standard_error, row_units,
+                 "standard error of mean_b - mean_a treating A and B as independent: sqrt(s_a^2/n + s_b^2/n)");
+    write_values(ctx, g, path, "unpaired_ci_low", unpaired_ci_low, row_units,
+                 "Welch interval of mean_b - mean_a, lower end");
+    write_values(ctx, g, path, "unpaired_ci_high", unpaired_ci_high, row_units,
+                 "Welch interval of mean_b - mean_a, upper end");
+    write_values(ctx, g, path, "width_ratio", width_ratio, "1",
+                 "paired interval width / unpaired interval width; NaN when the unpaired width is 0");
+}
+
+void write_roi(const Context& ctx, hid_t file, const Comparison& c) {
+    const std::string path = "/roi";
+    Handle g = create_group(ctx, file, "roi");
+    const Roi& roi = c.roi;
+    write_scalar(ctx, g, path, "value", roi.value, "1",
+                 "incremental ROI of B over A: mean profit difference / mean total-cost difference (0.25 = 25%); "
+                 "NaN when every cost difference is 0");
+    write_scalar(ctx, g, path, "ci_low", roi.low, "1", "paired bootstrap percentile interval, lower end");
+    write_scalar(ctx, g, path, "ci_high", roi.high, "1", "paired bootstrap percentile interval, upper end");
+    write_scalar(ctx, g, path, "mean_profit_difference_cents", roi.mean_profit_difference_cents, "cents",
+                 "mean of profit_cents B - A");
+    write_scalar(ctx, g, path, "mean_cost_difference_cents", roi.mean_cost_difference_cents, "cents",
+                 "mean of total_cost_cents B - A");
+    write_string_attribute(ctx, g, path, "method",
+                           "paired bootstrap: each resample draws n replicate indices with replacement "
+                           "(Philox4x64-10 keyed by bootstrap_seed, counter = resample, draw/4) and takes "
+                           "sum(profit differences)/sum(cost differences); percentile interval with linear "
+                           "interpolation over the resamples whose cost sum is not 0");
+    write_scalar_attribute(ctx, g, path, "resamples", std::int32_t{roi.resamples});
+    write_scalar_attribute(ctx, g, path, "valid_resamples", std::int32_t{roi.valid_resamples});
+    write_scalar_attribute(ctx, g, path, "bootstrap_seed", std::uint64_t{kBootstrapSeed});
+}
+
+void write_file(const std::string& temporary, const std::string& path, const Comparison& c,
+                const CompareMetadata& meta) {
+    const Context ctx(path);
+    Handle fapl = ctx.own(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "set file access properties");
+    // As sim/output.cpp: the 1.8 format stores long scenario texts as attributes; semi close
+    // refuses to close with objects still open.
+    ctx.check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18), "set file format bounds");
+    ctx.check(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "set file close degree");
+    Handle file = ctx.own(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose,
+                          "create file (temporary " + temporary + ")");
+    write_root(ctx, file, c, meta);
+    write_replicates(ctx, file, c);
+    write_summary(ctx, file, c);
+    write_roi(ctx, file, c);
+    ctx.check(file.close(), "close file (temporary " + temporary + ")");
+}
+
+}  // namespace
+
+void write_comparison(const std::string& path, const Comparison& comparison, const CompareMetadata& meta,
+                      bool overwrite) {
+    silence_hdf5();
+    if (!overwrite && path_exists(path)) throw BadInput(path + " exists; use --force to overwrite it");
+    fs::path directory = fs::path(path).parent_path();
+    if (directory.empty()) directory = ".";
+    std::error_code ec;
+    if (!fs::is_directory(directory, ec)) {
+        throw RuntimeFailure("cannot write " + path + ": directory " + directory.string() + " does not exist");
+    }
+    const std::string temporary = path + ".partial-" + std::to_string(::getpid());
+    try {
+        write_file(temporary, path, comparison, meta);
+        // Checked again: another process may have created the file while this one wrote.
+        if (!overwrite && path_exists(path)) throw BadInput(path + " exists; use --force to overwrite it");
+        fs::rename(temporary, path, ec);
+        if (ec) throw RuntimeFailure("cannot rename " + temporary + " to " + path + ": " + ec.message());
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(temporary, ignored);
+        throw;
+    }
+}
+
+}  // namespace retsim

@@ -1,0 +1,138 @@
+// Running the scenario's strategies at decision epochs (configuration in sim/strategy.hpp).
+//
+// At the end of every step the engine asks, block by block, which customers each strategy
+// may reach (eligibility on the firm's view: stage, tenure, contact spacing, score); the
+// candidates of strategies with a budget cap or a top fraction are then ranked across the
+// whole population in one deterministic serial phase (score descending, customer key
+// ascending), and the chosen ones are acted on, block by block again: held-out customers are
+// only recorded; the others are contacted (costs), respond by their own keyed draw, and
+// responders get the strategy's effect (multipliers of rate, risk and spend through
+// Behaviour::influence) or join the reward program. Every draw is keyed by customer, strategy
+// and step, so results do not depend on the thread count or the block order.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/behaviour.hpp"
+#include "sim/population.hpp"
+#include "sim/scenario.hpp"
+
+namespace retsim {
+
+/// Exact integer tallies of one strategy in one step.
+struct StrategyTally {
+    std::int64_t candidates = 0;  ///< eligible customers considered (holdout included)
+    std::int64_t held_out = 0;    ///< chosen but in the control group: not contacted
+    std::int64_t contacts = 0;
+    std::int64_t contacts_on_gone = 0;  ///< contacts of customers who had already left (truth)
+    std::int64_t responses = 0;
+    std::int64_t revived = 0;  ///< win-back: customers who had left and came back
+    std::int64_t contact_cost_cents = 0;
+    std::int64_t incentive_cost_cents = 0;
+    std::int64_t redemption_cost_cents = 0;
+    std::int64_t fixed_cost_cents = 0;
+    std::int64_t spent_on_gone_cents = 0;  ///< contact and incentive cost of customers already gone
+    std::int64_t fee_income_cents = 0;     ///< membership fees
+    std::int64_t points_issued = 0;
+    std::int64_t points_redeemed = 0;
+    std::int64_t points_expired = 0;
+    std::int64_t rewards_redeemed = 0;
+    std::int64_t members = 0;             ///< at the epoch
+    std::int64_t points_outstanding = 0;  ///< at the epoch
+    // Revenue since first chosen, of the chosen customers, at the epoch: treated and control.
+    std::int64_t treated = 0, control = 0;
+    std::int64_t treated_revenue_cents = 0, control_revenue_cents = 0;
+
+    [[nodiscard]] std::int64_t cost_cents() const {
+        return contact_cost_cents + incentive_cost_cents + redemption_cost_cents + fixed_cost_cents;
+    }
+    void add(const StrategyTally& o);
+};
+
+/// Exact sums of squared cents (up to about 1.7e38).
+__extension__ typedef __int128 WideSum;
+
+/// End-of-run per-customer sums for the incremental comparison of one strategy.
+struct StrategyOutcome {
+    std::int64_t treated = 0, control = 0;
+    std::int64_t treated_alive = 0, control_alive = 0;  ///< truth at the end
+    std::int64_t treated_revenue_cents = 0, control_revenue_cents = 0;
+    WideSum treated_revenue_sq = 0, control_revenue_sq = 0;  ///< sums of squares, exact
+    void add(const StrategyOutcome& o);
+};
+
+/// A customer a strategy may reach at this epoch.
+struct Candidate {
+    double score;
+    std::uint64_t key;
+    std::uint32_t index;  ///< customer index
+    bool holdout;
+    bool chosen;
+};
+
+class StrategyRunner {
+public:
+    StrategyRunner(const Scenario& sc, const Behaviour& model, std::size_t customers);
+
+    [[nodiscard]] std::size_t count() const { return strategies_.size(); }
+    /// True when some strategy ranks or budgets across the population: the engine must then
+    /// run all blocks step by step with select() in between.
+    [[nodiscard]] bool needs_selection() const { return needs_selection_; }
+
+    /// Sets the state of customers [begin, end) that start now.
+    void start_customers(Population& pop, std::size_t begin, std::size_t end);
+
+    /// Epoch `now` of step s for customers [begin, end) of one block (already classified):
+    /// reward accrual, then each strategy's candidates, appended to candidates[k]. Strategies
+    /// that need no global selection choose their candidates here.
+    void evaluate(Population& pop, std::size_t begin, std::size_t end, std::size_t step, double now,
+                  double step_days, std::vector<std::vector<Candidate>>& candidates,
+                  std::vector<StrategyTally>& tally);
+
+    /// Serial phase: ranks and budgets the candidates of every block ([block][strategy]).
+    void select(std::vector<std::vector<std::vector<Candidate>>*>& per_block, double step_days) const;
+
+    /// Acts on the chosen candidates of one block and updates its customers' multipliers.
+    void act(Population& pop, std::size_t begin, std::size_t end, std::size_t step, double now,
+             const std::vector<std::vector<Candidate>>& candidates, std::vector<StrategyTally>& tally);
+
+    /// Fixed costs of step s (length step_days, starting at step_start) into tally[k].
+    void fixed_costs(double step_start, double step_days, std::vector<StrategyTally>& tally) const;
+
+    /// Incremental-comparison sums of customers [begin, end) at the end of the run.
+    void outcomes(const Population& pop, std::size_t begin, std::size_t end, double now,
+                  std::vector<StrategyOutcome>& out) const;
+
+private:
+    struct RewardState {
+        Column<std::int32_t> points;
+        Column<std::uint32_t> seen_purchases;
+        Column<std::int64_t> seen_spend;
+    };
+    struct PerStrategy {
+        Column<float> last_contact_day;  ///< -inf: never contacted
+        Column<float> effect_until_day;  ///< effect active while now < this; for rewards: member when finite
+        Column<std::int64_t> base_spend;  ///< spend_cents when first chosen (valid with kChosen)
+        Column<std::uint8_t> arm;         ///< kControl and kChosen bits
+        Column<std::uint16_t> contacts;
+        std::int64_t reward_slot = -1;   ///< index into rewards_ for kind = reward
+    };
+
+    static constexpr std::uint8_t kControl = 1;  ///< in the holdout (drawn when the customer starts)
+    static constexpr std::uint8_t kChosen = 2;   ///< chosen at least once: in the comparison
+
+    [[nodiscard]] double score(const Population& pop, std::size_t i, const StrategyConfig& st, double now) const;
+    void refresh_multipliers(Population& pop, std::size_t i, double now) const;
+    void accrue_rewards(Population& pop, std::size_t i, std::size_t k, std::size_t step, double now,
+                        double step_days, StrategyTally& t);
+
+    const Scenario& sc_;
+    const Behaviour& model_;
+    std::vector<StrategyConfig> strategies_;
+    std::vector<PerStrategy> state_;
+    std::vector<RewardState> rewards_;
+    bool needs_selection_ = false;
+};
+
+}  // namespace retsim

@@ -1,0 +1,81 @@
+// Retention strategies as the scenario declares them ([[strategies]]): who is eligible, who is
+// held out, what a contact costs, how customers respond and what a response changes. The
+// engine (sim/strategies.cpp) runs them at every decision epoch on the firm's view only; the
+// truth is used for reporting (for example money spent on customers who had already left).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "sim/lifecycle.hpp"
+
+namespace retsim {
+
+/// What a strategy does to a customer who responds.
+enum class StrategyKind {
+    Contact,  ///< an offer or message with an effect: welcome, up-sell, newsletter, save, renewal, recovery
+    WinBack,  ///< a contact whose incentive may bring back a customer who has left (truth)
+    Reward,   ///< a reward program: responders join, earn points, redeem rewards
+};
+
+/// The firm-view score a strategy filters and ranks customers by.
+enum class TargetScore {
+    None,             ///< no score: every eligible customer, in key order
+    PAlive,           ///< P(alive) from the population's model, fitted by the firm
+    PredictedMargin,  ///< discounted expected margin over value_horizon_weeks, cents
+    SpendPerWeek,     ///< historical spend per week of tenure, cents (no model needed)
+};
+
+/// Change of behaviour of a responder, for effect_days (rounded up to whole decision epochs).
+/// Several active effects multiply.
+struct EffectConfig {
+    double rate_multiplier = 1.0;   ///< purchase rate
+    double risk_multiplier = 1.0;   ///< dropout probability, churn probability or hazard of leaving
+    double spend_multiplier = 1.0;  ///< spend per purchase (up-sell, cross-sell)
+    double effect_days = 28.0;
+    double revive_probability = 0.0;  ///< win-back: P(a contacted customer who has left comes back)
+};
+
+/// [strategies.reward] of a reward program.
+struct RewardConfig {
+    std::int64_t points_per_purchase = 1;       ///< stamps per purchase
+    double points_per_currency_unit = 0.0;      ///< points per 100 cents spent (fractions dropped per epoch)
+    std::int64_t reward_threshold_points = 10;  ///< points per reward
+    std::int64_t reward_cost_cents = 300;       ///< cost of one reward to the firm (at cost)
+    double redemption_probability = 1.0;        ///< P(an earned reward is claimed at an epoch)
+    double expiry_days = 0.0;                   ///< points expire after this long without a purchase; 0 = never
+    double goal_gradient = 0.0;  ///< members buy faster near a reward: rate x (1 + goal_gradient x progress)
+    std::int64_t fee_per_year_cents = 0;  ///< membership fee (members-only club), charged per epoch pro rata
+};
+
+/// Most strategies a scenario may have (per-customer flags are bit sets).
+inline constexpr std::size_t kMaxStrategies = 32;
+
+struct StrategyConfig {
+    std::string name;
+    StrategyKind kind = StrategyKind::Contact;
+    std::vector<Stage> stages;  ///< eligible firm-view stages
+    double min_tenure_days = 0.0;
+    double start_day = 0.0;
+    double end_day = std::numeric_limits<double>::infinity();
+    TargetScore score = TargetScore::None;
+    double score_min = -std::numeric_limits<double>::infinity();
+    double score_max = std::numeric_limits<double>::infinity();
+    double top_fraction = 1.0;       ///< only the top fraction of eligible customers by score
+    double value_horizon_weeks = 52.0;  ///< horizon of predicted_margin
+    double holdout_fraction = 0.0;   ///< random control group, never contacted
+    double budget_per_week_cents = std::numeric_limits<double>::infinity();  ///< cap, per epoch pro rata
+    std::int64_t fixed_cost_per_week_cents = 0;
+    std::int64_t cost_per_contact_cents = 0;
+    std::int64_t cost_per_incentive_cents = 0;  ///< paid for each responder (the incentive taken up)
+    double contact_every_days = 28.0;           ///< least time between two contacts of one customer
+    std::int64_t max_contacts = 1'000'000;      ///< per customer, over the run
+    double response_probability = 0.1;          ///< truth: P(a contacted customer who is alive responds)
+    double max_incentive_fraction_of_value = 0.0;  ///< win-back cap: incentive <= this x predicted margin; 0 = off
+    EffectConfig effect;
+    RewardConfig reward;  ///< kind = reward only
+};
+
+}  // namespace retsim
