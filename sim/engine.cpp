@@ -18,12 +18,14 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <string>
 #include <thread>
 
 #include "models/samplers.hpp"
+#include "sim/strategies.hpp"
 #include "sim/problems.hpp"
 
 namespace retsim {
@@ -243,80 +245,226 @@ void update_stages(Population& pop, std::size_t begin, std::size_t end, std::siz
     }
 }
 
-/// Runs one block through every step, adding its tallies to `tally` ([step]).
-void run_block(const Scenario& sc, const Plan& plan, const Block& block, const StageRules& rules,
-               const RandomKey& rk, Population& pop, std::vector<StepTally>& tally, Progress* progress,
-               bool reclassify_all) {
-    const Behaviour& model = *sc.population.behaviour;
-    const Group& group = plan.groups[block.group];
-    const double margin = sc.economics.margin_fraction;
-    std::size_t started_end = block.begin;  // customers [block.begin, started_end) are born
-    std::size_t run = 0;                    // next arrival run of the group to start
+/// Where one block is in the run: which of its customers have started, and its running
+/// stage-by-truth counts. Lets the engine run a block through all steps at once (no strategy
+/// ranks across blocks) or all blocks one step at a time (strategies rank or budget globally).
+struct BlockState {
+    std::size_t started_end = 0;  ///< customers [block.begin, started_end) are born
+    std::size_t run = 0;          ///< next arrival run of the group to start
     std::size_t first_step = 0;
+    double prev_now = 0.0;
+    std::array<std::int64_t, kStageCount * kTruthCount> counts{};
+    std::vector<std::vector<Candidate>> candidates;  ///< [strategy], this step's
+};
 
+/// Everything a block step needs that is the same for all blocks.
+struct StepContext {
+    const Scenario& sc;
+    const Plan& plan;
+    const StageRules& rules;
+    RandomKey rk;
+    Population& pop;
+    StrategyRunner* strategies;  ///< null without strategies
+    Progress* progress;
+    bool reclassify_all;
+};
+
+/// Starts a block: the initial base is born (and bought its first purchase) before step 0.
+void begin_block(const StepContext& c, const Block& block, BlockState& st, StepTally& first_cell) {
+    const Behaviour& model = *c.sc.population.behaviour;
+    const Group& group = c.plan.groups[block.group];
+    Population& pop = c.pop;
+    st.started_end = block.begin;
+    st.run = 0;
+    st.first_step = 0;
+    if (c.strategies != nullptr) st.candidates.resize(c.strategies->count());
     if (group.channel < 0) {
-        const double history = sc.population.history_days;
+        const double history = c.sc.population.history_days;
         for (std::size_t i = block.begin; i < block.end; ++i) {
             pop.key[i] = initial_customer_key(i);
             pop.birth_day[i] =
-                history > 0.0 ? float(-history * Draws(rk, pop.key[i], Stream::Birth, 0).uniform()) : 0.0f;
+                history > 0.0 ? float(-history * Draws(c.rk, pop.key[i], Stream::Birth, 0).uniform()) : 0.0f;
         }
-        PurchaseSink day_zero{margin};
+        if (c.strategies != nullptr) c.strategies->start_customers(pop, block.begin, block.end);
+        PurchaseSink day_zero{c.sc.economics.margin_fraction};
         if (history > 0.0) {
             // Purchases before day 0 shape the firm's view but are outside the accounts.
-            PurchaseSink before{margin};
-            model.start(pop, block.begin, block.end, rk, before);
-            model.advance(pop, block.begin, block.end, 0.0, rk, before);
+            PurchaseSink before{c.sc.economics.margin_fraction};
+            model.start(pop, block.begin, block.end, c.rk, before);
+            model.advance(pop, block.begin, block.end, 0.0, c.rk, before);
         } else {
-            model.start(pop, block.begin, block.end, rk, day_zero);
+            model.start(pop, block.begin, block.end, c.rk, day_zero);
         }
-        tally[0].add_purchases(day_zero);
-        started_end = block.end;
+        first_cell.add_purchases(day_zero);
+        st.started_end = block.end;
     } else {
-        while (group.runs[run].begin + group.runs[run].count <= block.begin) ++run;
-        first_step = group.runs[run].step;
+        while (group.runs[st.run].begin + group.runs[st.run].count <= block.begin) ++st.run;
+        st.first_step = group.runs[st.run].step;
+    }
+    st.prev_now = step_start(c.plan, st.first_step);
+}
+
+/// Runs step s of one block: arrivals, purchases up to the step end, stages, and the
+/// strategies' evaluation (and their action too, when no strategy ranks across blocks).
+void step_block(const StepContext& c, const Block& block, std::size_t s, BlockState& st, StepTally& cell,
+                std::vector<StrategyTally>& strategy_tally) {
+    if (s < st.first_step) return;
+    const Behaviour& model = *c.sc.population.behaviour;
+    const Group& group = c.plan.groups[block.group];
+    Population& pop = c.pop;
+    PurchaseSink sink{c.sc.economics.margin_fraction};
+    const std::size_t newcomers_begin = s == st.first_step ? block.begin : st.started_end;
+    // Runs are ordered by step, at most one per step: start this block's share of step s.
+    if (st.run < group.runs.size() && group.runs[st.run].step == s) {
+        const ArrivalRun& r = group.runs[st.run++];
+        const std::size_t lo = std::max(block.begin, r.begin);
+        const std::size_t hi = std::min(block.end, r.begin + std::size_t(r.count));
+        if (lo < hi) {
+            const double start = step_start(c.plan, s);
+            for (std::size_t i = lo; i < hi; ++i) {
+                pop.key[i] = arrival_customer_key(std::uint64_t(group.channel), s, i - r.begin);
+                const double u = Draws(c.rk, pop.key[i], Stream::Birth, 0).uniform();
+                pop.birth_day[i] = float(start + u * c.plan.step_length_days[s]);
+            }
+            if (c.strategies != nullptr) c.strategies->start_customers(pop, lo, hi);
+            model.start(pop, lo, hi, c.rk, sink);
+            cell.acquired += std::int64_t(hi - lo);
+            st.started_end = hi;
+        }
     }
 
-    // Running stage-by-truth counts of the block's customers, updated as customers change.
-    std::array<std::int64_t, kStageCount * kTruthCount> counts{};
-    double prev_now = step_start(plan, first_step);
-    for (std::size_t s = first_step; s < plan.steps; ++s) {
-        StepTally& cell = tally[s];
-        PurchaseSink sink{margin};
-        const std::size_t newcomers_begin = s == first_step ? block.begin : started_end;
-        // Runs are ordered by step, at most one per step: start this block's share of step s.
-        if (run < group.runs.size() && group.runs[run].step == s) {
-            const ArrivalRun& r = group.runs[run++];
-            const std::size_t lo = std::max(block.begin, r.begin);
-            const std::size_t hi = std::min(block.end, r.begin + std::size_t(r.count));
-            if (lo < hi) {
-                const double start = step_start(plan, s);
-                for (std::size_t i = lo; i < hi; ++i) {
-                    pop.key[i] = arrival_customer_key(std::uint64_t(group.channel), s, i - r.begin);
-                    const double u = Draws(rk, pop.key[i], Stream::Birth, 0).uniform();
-                    pop.birth_day[i] = float(start + u * plan.step_length_days[s]);
-                }
-                model.start(pop, lo, hi, rk, sink);
-                cell.acquired += std::int64_t(hi - lo);
-                started_end = hi;
-            }
+    const double now = c.plan.step_end_day[s];
+    model.advance(pop, block.begin, st.started_end, now, c.rk, sink);
+    cell.add_purchases(sink);
+    const double since = s == st.first_step || c.reclassify_all ? -kInf : st.prev_now;  // -inf: rebuild
+    update_stages(pop, block.begin, st.started_end, newcomers_begin, since, now, c.rules, st.counts);
+    cell.stage_truth = st.counts;
+    st.prev_now = now;
+    if (c.strategies != nullptr) {
+        c.strategies->evaluate(pop, block.begin, st.started_end, s, now, c.plan.step_length_days[s], st.candidates,
+                               strategy_tally);
+        if (!c.strategies->needs_selection()) {
+            c.strategies->act(pop, block.begin, st.started_end, s, now, st.candidates, st.counts, strategy_tally);
         }
-
-        const double now = plan.step_end_day[s];
-        model.advance(pop, block.begin, started_end, now, rk, sink);
-        cell.add_purchases(sink);
-        const double since = s == first_step || reclassify_all ? -kInf : prev_now;  // -inf: rebuild
-        update_stages(pop, block.begin, started_end, newcomers_begin, since, now, rules, counts);
-        cell.stage_truth = counts;
-        prev_now = now;
-        if (progress != nullptr) {
-            progress->done_customer_days.fetch_add(double(started_end - block.begin) * plan.step_length_days[s],
-                                                   std::memory_order_relaxed);
-        }
+    }
+    if (c.progress != nullptr) {
+        c.progress->done_customer_days.fetch_add(double(st.started_end - block.begin) * c.plan.step_length_days[s],
+                                                 std::memory_order_relaxed);
     }
 }
 
 double discount(double rate, double days) { return std::pow(1.0 + rate, -days / 365.0); }
+
+/// Mean and standard error of the mean of n values from their exact sum and sum of squares.
+std::pair<double, double> mean_and_se(std::int64_t n, std::int64_t sum, WideSum sum_sq) {
+    if (n == 0) return {std::nan(""), std::nan("")};
+    const double mean = double(sum) / double(n);
+    if (n < 2) return {mean, std::nan("")};
+    // Sum of squared deviations, exact in integers: n * sum_sq - sum^2, over n.
+    const WideSum scaled = WideSum(n) * sum_sq - WideSum(sum) * WideSum(sum);
+    const double variance = double(scaled) / double(n) / double(n - 1);
+    return {mean, std::sqrt(std::max(0.0, variance) / double(n))};
+}
+
+const char* kind_name(StrategyKind k) {
+    switch (k) {
+        case StrategyKind::Contact: return "contact";
+        case StrategyKind::WinBack: return "win_back";
+        case StrategyKind::Reward: return "reward";
+    }
+    return "contact";
+}
+
+/// The per-strategy table: totals, treated against holdout, payback.
+StrategyTable strategy_table(const Scenario& sc, const Plan& plan, const std::vector<StrategyTally>& cells,
+                             const std::vector<StrategyOutcome>& outcomes) {
+    StrategyTable t;
+    const std::size_t n = sc.strategies.size(), steps = plan.steps;
+    const double margin = sc.economics.margin_fraction;
+    constexpr double kZ = 1.959963984540054;  // 95% normal quantile: treated and control are large samples
+    for (std::size_t k = 0; k < n; ++k) {
+        const StrategyConfig& st = sc.strategies[k];
+        StrategyTally total;
+        double cumulative_cost = 0.0, payback = std::nan("");
+        for (std::size_t s = 0; s < steps; ++s) {
+            const StrategyTally& c = cells[s * n + k];
+            total.add(c);
+            cumulative_cost += double(c.cost_cents() - c.fee_income_cents);
+            t.cost_by_step_cents.push_back(c.cost_cents());
+            t.contacts_by_step.push_back(c.contacts);
+            t.responses_by_step.push_back(c.responses);
+            t.members_by_step.push_back(c.members);
+            t.points_outstanding_by_step.push_back(c.points_outstanding);
+            t.liability_by_step_cents.push_back(double(c.points_outstanding) * double(st.reward.reward_cost_cents) /
+                                                double(st.reward.reward_threshold_points));
+            double incremental = std::nan("");
+            if (c.treated > 0 && c.control > 0) {
+                incremental = (double(c.treated_revenue_cents) / double(c.treated) -
+                               double(c.control_revenue_cents) / double(c.control)) *
+                              double(c.treated) * margin;
+                if (std::isnan(payback) && cumulative_cost > 0.0 && incremental >= cumulative_cost) {
+                    payback = plan.step_end_day[s];
+                }
+            }
+            t.incremental_margin_by_step_cents.push_back(incremental);
+        }
+        const StrategyTally& last = cells[(steps - 1) * n + k];
+        t.name.push_back(st.name);
+        t.kind.push_back(kind_name(st.kind));
+        t.candidates.push_back(total.candidates);
+        t.held_out.push_back(total.held_out);
+        t.contacts.push_back(total.contacts);
+        t.contacts_on_gone.push_back(total.contacts_on_gone);
+        t.responses.push_back(total.responses);
+        t.revived.push_back(total.revived);
+        t.contact_cost_cents.push_back(total.contact_cost_cents);
+        t.incentive_cost_cents.push_back(total.incentive_cost_cents);
+        t.redemption_cost_cents.push_back(total.redemption_cost_cents);
+        t.fixed_cost_cents.push_back(total.fixed_cost_cents);
+        t.cost_cents.push_back(total.cost_cents());
+        t.spent_on_gone_cents.push_back(total.spent_on_gone_cents);
+        t.fee_income_cents.push_back(total.fee_income_cents);
+        t.points_issued.push_back(total.points_issued);
+        t.points_redeemed.push_back(total.points_redeemed);
+        t.points_expired.push_back(total.points_expired);
+        t.points_outstanding.push_back(last.points_outstanding);
+        t.rewards_redeemed.push_back(total.rewards_redeemed);
+        t.members.push_back(last.members);
+        t.liability_cents.push_back(t.liability_by_step_cents.back());
+        const std::int64_t used = total.points_expired + total.points_redeemed;
+        t.breakage_fraction.push_back(used > 0 ? double(total.points_expired) / double(used) : std::nan(""));
+
+        const StrategyOutcome& o = outcomes[k];
+        const auto [mean_t, se_t] = mean_and_se(o.treated, o.treated_revenue_cents, o.treated_revenue_sq);
+        const auto [mean_c, se_c] = mean_and_se(o.control, o.control_revenue_cents, o.control_revenue_sq);
+        t.treated.push_back(o.treated);
+        t.control.push_back(o.control);
+        t.treated_revenue_per_customer_cents.push_back(mean_t);
+        t.control_revenue_per_customer_cents.push_back(mean_c);
+        // Welch: the difference of two independent means, its standard error from both groups.
+        const double scale = double(o.treated) * margin;
+        const double diff = (mean_t - mean_c) * scale;
+        const double half = kZ * std::sqrt(se_t * se_t + se_c * se_c) * scale;
+        t.incremental_margin_cents.push_back(diff);
+        t.incremental_margin_low_cents.push_back(diff - half);
+        t.incremental_margin_high_cents.push_back(diff + half);
+        const double cost = double(total.cost_cents());
+        const double fees = double(total.fee_income_cents);
+        const auto roi = [&](double m) { return cost > 0.0 ? (m + fees - cost) / cost : std::nan(""); };
+        t.roi.push_back(roi(diff));
+        t.roi_low.push_back(roi(diff - half));
+        t.roi_high.push_back(roi(diff + half));
+        const double retained =
+            o.treated > 0 && o.control > 0
+                ? double(o.treated) * (double(o.treated_alive) / double(o.treated) -
+                                       double(o.control_alive) / double(o.control))
+                : std::nan("");
+        t.incremental_retained.push_back(retained);
+        t.cost_per_retained_cents.push_back(retained > 0.0 ? cost / retained : std::nan(""));
+        t.payback_days.push_back(payback);
+    }
+    return t;
+}
 
 }  // namespace
 
@@ -342,22 +490,103 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
 
     std::vector<StepTally> cells(groups * steps);  // [group][step]
     std::mutex cells_mutex;
+    std::unique_ptr<StrategyRunner> strategies;
+    const std::size_t n_strategies = sc.strategies.size();
+    if (n_strategies > 0) {
+        try {
+            pop.resize_influence(plan.customers);
+            strategies = std::make_unique<StrategyRunner>(sc, *sc.population.behaviour, plan.customers);
+        } catch (const std::bad_alloc&) {
+            throw RuntimeFailure("not enough memory for the strategies of " + std::to_string(plan.customers) +
+                                 " customers");
+        }
+    }
+    std::vector<StrategyTally> strategy_cells(steps * n_strategies);  // [step][strategy]
+    std::vector<StrategyOutcome> outcomes(n_strategies);
+    const StepContext ctx{sc, plan, rules, rk, pop, strategies.get(), options.progress, options.reclassify_all};
+    const auto merge = [&](std::size_t group, std::size_t s, const StepTally& cell,
+                           const std::vector<StrategyTally>& st) {
+        // Integer sums: exact in any order, so a lock is enough.
+        const std::lock_guard lock(cells_mutex);
+        cells[group * steps + s].add(cell);
+        for (std::size_t k = 0; k < st.size(); ++k) strategy_cells[s * n_strategies + k].add(st[k]);
+    };
+    const auto finish_block = [&](const Block& block, const BlockState& state) {
+        if (!strategies) return;
+        std::vector<StrategyOutcome> local(n_strategies);
+        strategies->outcomes(pop, block.begin, state.started_end, plan.step_end_day.back(), local);
+        const std::lock_guard lock(cells_mutex);
+        for (std::size_t k = 0; k < n_strategies; ++k) outcomes[k].add(local[k]);
+    };
     const int threads = options.threads > 0 ? options.threads : int(std::thread::hardware_concurrency());
     tbb::task_arena arena(std::max(1, threads));
-    arena.execute([&] {
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, plan.blocks.size(), 1),
-                          [&](const tbb::blocked_range<std::size_t>& range) {
-                              std::vector<StepTally> tally(steps);
-                              for (std::size_t b = range.begin(); b < range.end(); ++b) {
-                                  std::fill(tally.begin(), tally.end(), StepTally{});
-                                  const Block& block = plan.blocks[b];
-                                  run_block(sc, plan, block, rules, rk, pop, tally, options.progress, options.reclassify_all);
-                                  // Integer sums: exact in any order, so a lock is enough.
-                                  const std::lock_guard lock(cells_mutex);
-                                  for (std::size_t s = 0; s < steps; ++s) cells[block.group * steps + s].add(tally[s]);
-                              }
-                          });
-    });
+    const auto blocks = tbb::blocked_range<std::size_t>(0, plan.blocks.size(), 1);
+    if (!strategies || !strategies->needs_selection()) {
+        // Block by block through all steps: a block's state stays in cache.
+        arena.execute([&] {
+            tbb::parallel_for(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
+                std::vector<StrategyTally> st(n_strategies);
+                for (std::size_t b = range.begin(); b < range.end(); ++b) {
+                    const Block& block = plan.blocks[b];
+                    BlockState state;
+                    StepTally first;
+                    begin_block(ctx, block, state, first);
+                    merge(block.group, 0, first, {});
+                    for (std::size_t s = 0; s < steps; ++s) {
+                        StepTally cell;
+                        std::fill(st.begin(), st.end(), StrategyTally{});
+                        step_block(ctx, block, s, state, cell, st);
+                        merge(block.group, s, cell, st);
+                    }
+                    finish_block(block, state);
+                }
+            });
+        });
+    } else {
+        // Step by step over all blocks, with the strategies' population-wide choice between
+        // evaluating and acting.
+        std::vector<BlockState> states(plan.blocks.size());
+        arena.execute([&] {
+            tbb::parallel_for(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
+                for (std::size_t b = range.begin(); b < range.end(); ++b) {
+                    StepTally first;
+                    begin_block(ctx, plan.blocks[b], states[b], first);
+                    merge(plan.blocks[b].group, 0, first, {});
+                }
+            });
+        });
+        std::vector<std::vector<std::vector<Candidate>>*> per_block;
+        for (BlockState& state : states) per_block.push_back(&state.candidates);
+        for (std::size_t s = 0; s < steps; ++s) {
+            arena.execute([&] {
+                tbb::parallel_for(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
+                    std::vector<StrategyTally> st(n_strategies);
+                    for (std::size_t b = range.begin(); b < range.end(); ++b) {
+                        StepTally cell;
+                        std::fill(st.begin(), st.end(), StrategyTally{});
+                        for (auto& list : states[b].candidates) list.clear();
+                        step_block(ctx, plan.blocks[b], s, states[b], cell, st);
+                        merge(plan.blocks[b].group, s, cell, st);
+                    }
+                });
+            });
+            strategies->select(per_block, plan.step_length_days[s]);
+            arena.execute([&] {
+                tbb::parallel_for(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
+                    std::vector<StrategyTally> st(n_strategies);
+                    for (std::size_t b = range.begin(); b < range.end(); ++b) {
+                        if (s < states[b].first_step) continue;
+                        std::fill(st.begin(), st.end(), StrategyTally{});
+                        const Block& block = plan.blocks[b];
+                        strategies->act(pop, block.begin, states[b].started_end, s, plan.step_end_day[s],
+                                        states[b].candidates, states[b].counts, st);
+                        merge(block.group, s, StepTally{}, st);
+                    }
+                });
+            });
+        }
+        for (std::size_t b = 0; b < plan.blocks.size(); ++b) finish_block(plan.blocks[b], states[b]);
+    }
     const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
     // Serial reduction in fixed order: time series, cohorts, channels, summary.
@@ -365,6 +594,14 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
     result.steps = steps;
     result.step_days = sc.run.step_days;
     const double rate = sc.economics.annual_discount_rate;
+
+    if (strategies) {
+        for (std::size_t s = 0; s < steps; ++s) {
+            std::vector<StrategyTally> fixed(n_strategies);
+            strategies->fixed_costs(step_start(plan, s), plan.step_length_days[s], fixed);
+            for (std::size_t k = 0; k < n_strategies; ++k) strategy_cells[s * n_strategies + k].add(fixed[k]);
+        }
+    }
 
     TimeSeries& ts = result.series;
     std::int64_t customers_so_far = 0;
@@ -393,7 +630,14 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
         ts.margin_cents.push_back(total.margin_cents);
         ts.acquisition_cost_cents.push_back(acquisition);
         ts.fixed_cost_cents.push_back(fixed);
-        const std::int64_t profit = total.margin_cents - acquisition - fixed;
+        std::int64_t strategy_cost = 0, fees = 0;
+        for (std::size_t k = 0; k < n_strategies; ++k) {
+            strategy_cost += strategy_cells[s * n_strategies + k].cost_cents();
+            fees += strategy_cells[s * n_strategies + k].fee_income_cents;
+        }
+        ts.strategy_cost_cents.push_back(strategy_cost);
+        ts.fee_income_cents.push_back(fees);
+        const std::int64_t profit = total.margin_cents + fees - acquisition - fixed - strategy_cost;
         ts.profit_cents.push_back(profit);
         ts.discount_factor.push_back(discount(rate, now));
         ts.discounted_profit_cents.push_back(double(profit) * ts.discount_factor.back());
@@ -461,6 +705,8 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
                                               : std::nan(""));
     }
 
+    result.strategies = strategy_table(sc, plan, strategy_cells, outcomes);
+
     Summary& sum = result.summary;
     sum.customers = std::int64_t(plan.customers);
     sum.initial_customers = std::int64_t(sc.population.initial_customers);
@@ -473,6 +719,8 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
         sum.margin_cents += ts.margin_cents[s];
         sum.acquisition_cost_cents += ts.acquisition_cost_cents[s];
         sum.fixed_cost_cents += ts.fixed_cost_cents[s];
+        sum.strategy_cost_cents += ts.strategy_cost_cents[s];
+        sum.fee_income_cents += ts.fee_income_cents[s];
         sum.profit_cents += ts.profit_cents[s];
         sum.discounted_profit_cents += ts.discounted_profit_cents[s];
     }

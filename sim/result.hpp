@@ -28,7 +28,9 @@ struct TimeSeries {
     std::vector<std::int64_t> margin_cents;
     std::vector<std::int64_t> acquisition_cost_cents;
     std::vector<std::int64_t> fixed_cost_cents;
-    std::vector<std::int64_t> profit_cents;      ///< margin - acquisition - fixed
+    std::vector<std::int64_t> strategy_cost_cents;  ///< all strategies: contacts, incentives, rewards, fixed
+    std::vector<std::int64_t> fee_income_cents;     ///< reward-program membership fees
+    std::vector<std::int64_t> profit_cents;  ///< margin + fees - acquisition - fixed - strategy costs
     std::vector<double> discount_factor;         ///< (1 + rate)^(-time_days/365)
     std::vector<double> discounted_profit_cents; ///< profit * discount_factor
 };
@@ -63,6 +65,38 @@ struct ChannelTable {
     std::vector<double> roi;  ///< (discounted margin - spend) / spend; NaN when spend is 0
 };
 
+/// One row per strategy ([[strategies]] in scenario order); [strategy][step] matrices.
+/// Incremental figures compare the customers a strategy chose (treated) with its holdout
+/// (control), on revenue since each customer was first chosen; NaN without a holdout.
+struct StrategyTable {
+    std::vector<std::string> name;
+    std::vector<std::string> kind;
+    // Totals over the run.
+    std::vector<std::int64_t> candidates, held_out, contacts, contacts_on_gone, responses, revived;
+    std::vector<std::int64_t> contact_cost_cents, incentive_cost_cents, redemption_cost_cents, fixed_cost_cents;
+    std::vector<std::int64_t> cost_cents;  ///< the four costs above
+    std::vector<std::int64_t> spent_on_gone_cents;
+    std::vector<std::int64_t> fee_income_cents;
+    std::vector<std::int64_t> points_issued, points_redeemed, points_expired, points_outstanding, rewards_redeemed;
+    std::vector<std::int64_t> members;            ///< at the end
+    std::vector<double> liability_cents;          ///< outstanding points at reward cost, at the end
+    std::vector<double> breakage_fraction;        ///< expired / (expired + redeemed) points; NaN when none
+    // Treated against holdout, at the end of the run.
+    std::vector<std::int64_t> treated, control;
+    std::vector<double> treated_revenue_per_customer_cents, control_revenue_per_customer_cents;
+    std::vector<double> incremental_margin_cents, incremental_margin_low_cents, incremental_margin_high_cents;
+    std::vector<double> roi, roi_low, roi_high;  ///< (incremental margin + fees - cost) / cost, 95% interval
+    std::vector<double> incremental_retained;    ///< treated x (alive share treated - alive share control)
+    std::vector<double> cost_per_retained_cents; ///< cost / incremental_retained; NaN when <= 0
+    std::vector<double> payback_days;            ///< first step end where cumulative incremental margin
+                                                 ///< reaches cumulative cost; NaN when never
+    // [strategy][step]
+    std::vector<std::int64_t> cost_by_step_cents, contacts_by_step, responses_by_step, members_by_step,
+        points_outstanding_by_step;
+    std::vector<double> liability_by_step_cents;
+    std::vector<double> incremental_margin_by_step_cents;  ///< cumulative, at each step end
+};
+
 /// Headline figures.
 struct Summary {
     std::int64_t customers = 0;
@@ -75,6 +109,8 @@ struct Summary {
     std::int64_t margin_cents = 0;
     std::int64_t acquisition_cost_cents = 0;
     std::int64_t fixed_cost_cents = 0;
+    std::int64_t strategy_cost_cents = 0;
+    std::int64_t fee_income_cents = 0;
     std::int64_t profit_cents = 0;
     double discounted_profit_cents = 0;
     double cac_cents = 0;                  ///< acquisition cost per acquired customer
@@ -92,6 +128,7 @@ struct RunResult {
     TimeSeries series;
     CohortTable cohorts;
     ChannelTable channels;
+    StrategyTable strategies;
     Summary summary;
     std::vector<std::pair<std::string, double>> model_parameters;
     std::optional<Population> customers;  ///< the final state, when requested

@@ -256,7 +256,9 @@ void StrategyRunner::select(std::vector<std::vector<std::vector<Candidate>>*>& p
 }
 
 void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, std::size_t step, double now,
-                         const std::vector<std::vector<Candidate>>& candidates, std::vector<StrategyTally>& tally) {
+                         const std::vector<std::vector<Candidate>>& candidates,
+                         std::array<std::int64_t, kStageCount * kTruthCount>& counts,
+                         std::vector<StrategyTally>& tally) {
     const RandomKey rk{sc_.run.seed, sc_.run.replicate};
     for (std::size_t k = 0; k < strategies_.size(); ++k) {
         const StrategyConfig& st = strategies_[k];
@@ -284,6 +286,9 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
                 t.contacts_on_gone += 1;
                 t.spent_on_gone_cents += st.cost_per_contact_cents;
                 if (st.kind == StrategyKind::WinBack && u < st.effect.revive_probability && model_.revive(pop, i, now, d)) {
+                    const auto stage = std::size_t(pop.stage[i]);
+                    counts[stage * kTruthCount + 1] -= 1;  // gone -> alive, in the firm's same stage
+                    counts[stage * kTruthCount] += 1;
                     t.revived += 1;
                     responded = true;
                 }

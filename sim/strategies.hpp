@@ -11,6 +11,7 @@
 // and step, so results do not depend on the thread count or the block order.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -94,8 +95,10 @@ public:
     void select(std::vector<std::vector<std::vector<Candidate>>*>& per_block, double step_days) const;
 
     /// Acts on the chosen candidates of one block and updates its customers' multipliers.
+    /// `counts` (the block's stage-by-truth counts) moves revived customers from gone to alive.
     void act(Population& pop, std::size_t begin, std::size_t end, std::size_t step, double now,
-             const std::vector<std::vector<Candidate>>& candidates, std::vector<StrategyTally>& tally);
+             const std::vector<std::vector<Candidate>>& candidates,
+             std::array<std::int64_t, kStageCount * kTruthCount>& counts, std::vector<StrategyTally>& tally);
 
     /// Fixed costs of step s (length step_days, starting at step_start) into tally[k].
     void fixed_costs(double step_start, double step_days, std::vector<StrategyTally>& tally) const;

@@ -52,6 +52,10 @@ std::string format_summary(const Scenario& sc, const RunResult& r) {
     line("margin", double(s.margin_cents));
     line("acquisition spend", double(s.acquisition_cost_cents));
     line("fixed costs", double(s.fixed_cost_cents));
+    if (!r.strategies.name.empty()) {
+        line("strategy costs", double(s.strategy_cost_cents));
+        if (s.fee_income_cents != 0) line("membership fees", double(s.fee_income_cents));
+    }
     line("profit", double(s.profit_cents));
     line("discounted profit", s.discounted_profit_cents);
     if (s.acquired_customers > 0) line("cost per acquired customer", s.cac_cents);
@@ -69,6 +73,44 @@ std::string format_summary(const Scenario& sc, const RunResult& r) {
             out << "  " << pad_right(r.channels.name[c], 16) << pad_left(format_money(double(r.channels.spend_cents[c])), 16)
                 << pad_left(format_count(r.channels.acquired[c]), 12)
                 << pad_left(format_money(r.channels.cac_cents[c]), 12) << pad_left(roi, 10) << "\n";
+        }
+    }
+
+    const StrategyTable& st = r.strategies;
+    if (!st.name.empty()) {
+        const auto percent = [](double v) {
+            char b[32];
+            if (std::isfinite(v)) {
+                std::snprintf(b, sizeof b, "%.0f%%", 100.0 * v);
+            } else {
+                std::snprintf(b, sizeof b, "n/a");
+            }
+            return std::string(b);
+        };
+        const auto money_or_na = [](double v) { return std::isfinite(v) ? format_money(v) : std::string("n/a"); };
+        out << "\n  strategies (incremental: treated against holdout, 95% interval)\n";
+        out << "  " << pad_right("strategy", 18) << pad_left("contacts", 11) << pad_left("responses", 11)
+            << pad_left("cost", 14) << pad_left("incremental margin", 34) << pad_left("ROI", 22)
+            << pad_left("on gone", 12) << "\n";
+        for (std::size_t k = 0; k < st.name.size(); ++k) {
+            std::string margin = money_or_na(st.incremental_margin_cents[k]);
+            if (std::isfinite(st.incremental_margin_low_cents[k])) {
+                margin += " [" + format_money(st.incremental_margin_low_cents[k]) + ", " +
+                          format_money(st.incremental_margin_high_cents[k]) + "]";
+            }
+            std::string roi = percent(st.roi[k]);
+            if (std::isfinite(st.roi_low[k])) roi += " [" + percent(st.roi_low[k]) + ", " + percent(st.roi_high[k]) + "]";
+            out << "  " << pad_right(st.name[k], 18) << pad_left(format_count(st.contacts[k]), 11)
+                << pad_left(format_count(st.responses[k]), 11) << pad_left(format_money(double(st.cost_cents[k])), 14) << " "
+                << pad_left(margin, 34) << pad_left(roi, 22)
+                << pad_left(format_money(double(st.spent_on_gone_cents[k])), 12) << "\n";
+            if (st.kind[k] == "reward") {
+                out << "  " << pad_right("", 18) << "members " << format_count(st.members[k]) << ", points issued "
+                    << format_count(st.points_issued[k]) << " = redeemed " << format_count(st.points_redeemed[k])
+                    << " + expired " << format_count(st.points_expired[k]) << " + outstanding "
+                    << format_count(st.points_outstanding[k]) << "; liability " << format_money(st.liability_cents[k])
+                    << ", breakage " << percent(st.breakage_fraction[k]) << "\n";
+            }
         }
     }
 
