@@ -60,7 +60,9 @@ std::vector<Metric> compare_metrics(const RunResult& result) {
          s.discounted_profit_cents, std::nullopt},
         money("revenue_cents", "revenue over the horizon", s.revenue_cents),
         money("margin_cents", "gross margin over the horizon", s.margin_cents),
-        money("total_cost_cents", "every cost over the horizon: margin_cents - profit_cents",
+        // What profit subtracts from margin: acquisition, fixed and strategy costs, net of fee
+        // income. Taken as a difference so that a new kind of cost is counted without change here.
+        money("total_cost_cents", "every cost over the horizon net of fee income: margin_cents - profit_cents",
               s.margin_cents - s.profit_cents),
         count("alive_at_end", "customers still alive at the end of the horizon (truth)", s.alive_at_end),
         count("customers", "customers ever in the base: initial plus acquired", s.customers),

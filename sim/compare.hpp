@@ -27,7 +27,8 @@ struct Metric {
 };
 
 /// The metrics compared, in table order. The one place where a metric is added.
-/// total_cost_cents = margin_cents - profit_cents: every cost that profit subtracts.
+/// total_cost_cents = margin_cents - profit_cents: every cost that profit subtracts
+/// (acquisition, fixed, strategies), net of fee income.
 [[nodiscard]] std::vector<Metric> compare_metrics(const RunResult& result);
 
 /// A two-sided confidence interval around an estimate.
