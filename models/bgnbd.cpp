@@ -48,7 +48,8 @@ public:
                  const RandomKey& rk, PurchaseSink& sink) const override {
         for (std::size_t i = begin; i < end; ++i) {
             double t = pop.next_event_day[i];
-            if (!(t < until_day)) continue;
+            const double death = pop.death_day[i];  // +inf unless planned (a customer leaving for a competitor)
+            if (!(t < until_day) || !(t < death)) continue;
             const double lambda = double(pop.lambda_per_day[i]) * rate_mult(pop, i);
             const double p = std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i));
             do {
@@ -61,7 +62,7 @@ public:
                     break;
                 }
                 t += e.exponential() / lambda;
-            } while (t < until_day);
+            } while (t < until_day && t < death);
             pop.next_event_day[i] = float(t);
         }
     }

@@ -42,7 +42,8 @@ public:
                  const RandomKey& rk, PurchaseSink& sink) const override {
         for (std::size_t i = begin; i < end; ++i) {
             double t = pop.next_event_day[i];
-            if (!(t < until_day)) continue;
+            const double death = pop.death_day[i];  // +inf unless planned (a customer leaving for a competitor)
+            if (!(t < until_day) || !(t < death)) continue;
             const double theta = std::min(1.0, double(pop.churn_theta[i]) * risk_mult(pop, i));
             do {
                 const std::uint32_t k = pop.repeat_purchases[i] + 1;  // renewal number
@@ -56,7 +57,7 @@ public:
                 record_repeat_purchase(pop, i, t, spend_, e, sink);
                 // From the renewal count, not by accumulation, so periods never drift.
                 t = double(pop.birth_day[i]) + double(k + 1) * p_.billing_period_days;
-            } while (t < until_day);
+            } while (t < until_day && t < death);
             pop.next_event_day[i] = float(t);
         }
     }

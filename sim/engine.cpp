@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "models/samplers.hpp"
+#include "sim/sentiment.hpp"
 #include "sim/strategies.hpp"
 #include "sim/problems.hpp"
 
@@ -39,6 +40,7 @@ struct StepTally {
     std::int64_t margin_cents = 0;
     std::int64_t acquired = 0;
     std::array<std::int64_t, kStageCount * kTruthCount> stage_truth{};
+    SentimentTally sentiment;
 
     void add_purchases(const PurchaseSink& s) {
         purchases += s.purchases;
@@ -46,7 +48,16 @@ struct StepTally {
         revenue_cents += s.revenue_cents;
         margin_cents += s.margin_cents;
     }
+    void add_sentiment(const SentimentTally& o) {
+        sentiment.service_failures += o.service_failures;
+        sentiment.complaints += o.complaints;
+        sentiment.started_considering += o.started_considering;
+        sentiment.started_switching += o.started_switching;
+        sentiment.departures += o.departures;
+        sentiment.signals += o.signals;
+    }
     void add(const StepTally& o) {
+        add_sentiment(o.sentiment);
         purchases += o.purchases;
         repeat_purchases += o.repeat_purchases;
         revenue_cents += o.revenue_cents;
@@ -214,6 +225,7 @@ void update_stages(Population& pop, std::size_t begin, std::size_t end, std::siz
     const float* last = pop.last_purchase_day.data() + begin;
     const float* review = pop.review_day.data() + begin;
     const float* death_day = pop.death_day.data() + begin;
+    const bool sentiment = pop.has_sentiment();
     const std::size_t old_end = rebuild ? begin : newcomers;
     for (std::size_t j = 0; j < old_end - begin; ++j) {
         candidate[j] = std::uint8_t((last[j] >= prev_f) | (review[j] <= now_down) |
@@ -235,8 +247,14 @@ void update_stages(Population& pop, std::size_t begin, std::size_t end, std::siz
         if (candidate[j] == 0) continue;
         const bool gone = gone_at(pop.death_day[i], now);
         const bool gone_before = gone_at(pop.death_day[i], prev_now);
-        const StageOutput out = classify(
-            {now, pop.birth_day[i], pop.last_purchase_day[i], pop.stage_since_day[i], pop.stage[i], gone}, rules);
+        StageInput in{now, pop.birth_day[i], pop.last_purchase_day[i], pop.stage_since_day[i], pop.stage[i], gone};
+        in.repeat_purchases = pop.repeat_purchases[i];
+        if (sentiment) {
+            in.complaint_day = pop.complaint_day[i];
+            in.signal_day = pop.signal_day[i];
+            in.signal_switching = (pop.mood[i] & kSignalSwitchingBit) != 0;
+        }
+        const StageOutput out = classify(in, rules);
         if (!rebuild) counts[cell(pop.stage[i], gone_before)] -= 1;
         counts[cell(out.stage, gone)] += 1;
         pop.stage[i] = out.stage;
@@ -255,6 +273,7 @@ struct BlockState {
     double prev_now = 0.0;
     std::array<std::int64_t, kStageCount * kTruthCount> counts{};
     std::vector<std::vector<Candidate>> candidates;  ///< [strategy], this step's
+    std::vector<std::uint32_t> changed;              ///< customers whose mood changed this step
 };
 
 /// Everything a block step needs that is the same for all blocks.
@@ -265,9 +284,22 @@ struct StepContext {
     RandomKey rk;
     Population& pop;
     StrategyRunner* strategies;  ///< null without strategies
+    const MoodMultipliers* moods;  ///< null without sentiment
     Progress* progress;
     bool reclassify_all;
 };
+
+/// Per-customer state of strategies and sentiment for customers [begin, end) that start now.
+void start_customer_state(const StepContext& c, std::size_t begin, std::size_t end) {
+    Population& pop = c.pop;
+    if (pop.influenced()) {
+        std::fill(pop.rate_mult.begin() + std::ptrdiff_t(begin), pop.rate_mult.begin() + std::ptrdiff_t(end), 1.0f);
+        std::fill(pop.risk_mult.begin() + std::ptrdiff_t(begin), pop.risk_mult.begin() + std::ptrdiff_t(end), 1.0f);
+        std::fill(pop.spend_mult.begin() + std::ptrdiff_t(begin), pop.spend_mult.begin() + std::ptrdiff_t(end), 1.0f);
+    }
+    if (pop.has_sentiment()) start_sentiment(pop, begin, end);
+    if (c.strategies != nullptr) c.strategies->start_customers(pop, begin, end);
+}
 
 /// Starts a block: the initial base is born (and bought its first purchase) before step 0.
 void begin_block(const StepContext& c, const Block& block, BlockState& st, StepTally& first_cell) {
@@ -285,7 +317,7 @@ void begin_block(const StepContext& c, const Block& block, BlockState& st, StepT
             pop.birth_day[i] =
                 history > 0.0 ? float(-history * Draws(c.rk, pop.key[i], Stream::Birth, 0).uniform()) : 0.0f;
         }
-        if (c.strategies != nullptr) c.strategies->start_customers(pop, block.begin, block.end);
+        start_customer_state(c, block.begin, block.end);
         PurchaseSink day_zero{c.sc.economics.margin_fraction};
         if (history > 0.0) {
             // Purchases before day 0 shape the firm's view but are outside the accounts.
@@ -314,6 +346,24 @@ void step_block(const StepContext& c, const Block& block, std::size_t s, BlockSt
     Population& pop = c.pop;
     PurchaseSink sink{c.sc.economics.margin_fraction};
     const std::size_t newcomers_begin = s == st.first_step ? block.begin : st.started_end;
+    if (c.moods != nullptr && st.started_end > block.begin) {
+        // Moods move at the start of the step, for the customers already there.
+        const double start = step_start(c.plan, s);
+        std::vector<std::uint32_t>& changed = st.changed;
+        changed.clear();
+        SentimentTally moods;
+        update_sentiment(c.sc.sentiment, c.rk, pop, block.begin, st.started_end, s, start, c.plan.step_end_day[s],
+                         changed, moods);
+        cell.add_sentiment(moods);
+        for (const std::uint32_t i : changed) {
+            if (c.strategies != nullptr) {
+                c.strategies->refresh_multipliers(pop, i, start);
+            } else {
+                const auto m = std::size_t(mood_of(pop, i));
+                model.influence(pop, i, start, c.moods->rate[m], c.moods->risk[m], 1.0f);
+            }
+        }
+    }
     // Runs are ordered by step, at most one per step: start this block's share of step s.
     if (st.run < group.runs.size() && group.runs[st.run].step == s) {
         const ArrivalRun& r = group.runs[st.run++];
@@ -326,7 +376,7 @@ void step_block(const StepContext& c, const Block& block, std::size_t s, BlockSt
                 const double u = Draws(c.rk, pop.key[i], Stream::Birth, 0).uniform();
                 pop.birth_day[i] = float(start + u * c.plan.step_length_days[s]);
             }
-            if (c.strategies != nullptr) c.strategies->start_customers(pop, lo, hi);
+            start_customer_state(c, lo, hi);
             model.start(pop, lo, hi, c.rk, sink);
             cell.acquired += std::int64_t(hi - lo);
             st.started_end = hi;
@@ -477,8 +527,11 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
     if (options.progress != nullptr) options.progress->total_customer_days.store(plan.customer_days);
 
     const StageThresholdsDays th = thresholds_in_days(sc);
-    const StageRules rules{th.welcome, th.lapsed, th.inactive, th.lost, th.won_back,
-                           sc.population.behaviour->churn_observed()};
+    StageRules rules{th.welcome, th.lapsed, th.inactive, th.lost, th.won_back};
+    rules.unhappy_days = th.unhappy;
+    rules.at_risk_days = th.at_risk;
+    rules.silent_attrition_factor = sc.lifecycle.silent_attrition_factor;
+    rules.churn_observed = sc.population.behaviour->churn_observed();
 
     Population pop;
     try {
@@ -492,10 +545,16 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
     std::mutex cells_mutex;
     std::unique_ptr<StrategyRunner> strategies;
     const std::size_t n_strategies = sc.strategies.size();
-    if (n_strategies > 0) {
+    const MoodMultipliers moods = mood_multipliers(sc.sentiment);
+    const bool sentiment = sc.sentiment.enabled();
+    if (n_strategies > 0 || sentiment) {
         try {
             pop.resize_influence(plan.customers);
-            strategies = std::make_unique<StrategyRunner>(sc, *sc.population.behaviour, plan.customers);
+            if (sentiment) pop.resize_sentiment(plan.customers);
+            if (n_strategies > 0) {
+                strategies = std::make_unique<StrategyRunner>(sc, *sc.population.behaviour, plan.customers,
+                                                              sentiment ? &moods : nullptr);
+            }
         } catch (const std::bad_alloc&) {
             throw RuntimeFailure("not enough memory for the strategies of " + std::to_string(plan.customers) +
                                  " customers");
@@ -503,7 +562,8 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
     }
     std::vector<StrategyTally> strategy_cells(steps * n_strategies);  // [step][strategy]
     std::vector<StrategyOutcome> outcomes(n_strategies);
-    const StepContext ctx{sc, plan, rules, rk, pop, strategies.get(), options.progress, options.reclassify_all};
+    const StepContext ctx{sc,  plan, rules, rk, pop, strategies.get(), sentiment ? &moods : nullptr, options.progress,
+                          options.reclassify_all};
     const auto merge = [&](std::size_t group, std::size_t s, const StepTally& cell,
                            const std::vector<StrategyTally>& st) {
         // Integer sums: exact in any order, so a lock is enough.
@@ -657,8 +717,7 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
             std::int64_t alive = 0, active = 0;
             for (std::size_t k = 0; k < kStageCount; ++k) {
                 alive += cell.stage_truth[k * kTruthCount];
-                const auto stage = Stage(k);
-                if (stage == Stage::New || stage == Stage::Active || stage == Stage::WonBack) {
+                if (is_active_stage(Stage(k))) {
                     active += cell.stage_truth[k * kTruthCount] + cell.stage_truth[k * kTruthCount + 1];
                 }
             }

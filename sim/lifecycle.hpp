@@ -11,12 +11,31 @@
 
 namespace retsim {
 
-/// Firm-view lifecycle stages. New stages are appended (with their name) and given a rule
-/// in classify(); the output layout takes its columns from kStageNames.
-enum class Stage : std::uint8_t { New, Active, Lapsed, Inactive, Lost, WonBack };
-inline constexpr std::size_t kStageCount = 6;
+/// Firm-view lifecycle stages. "active" is the ideal active customer; silent attrition and
+/// unhappy are the other active segments; at risk comes in two kinds (already switching to a
+/// competitor, or only considering it). New stages are given a name here and a rule in
+/// classify(); the output layout takes its columns from kStageNames.
+enum class Stage : std::uint8_t {
+    New,
+    Active,
+    SilentAttrition,
+    Unhappy,
+    AtRiskConsidering,
+    AtRiskSwitching,
+    Lapsed,
+    Inactive,
+    Lost,
+    WonBack
+};
+inline constexpr std::size_t kStageCount = 10;
 inline constexpr std::array<std::string_view, kStageCount> kStageNames = {
-    "new", "active", "lapsed", "inactive", "lost", "won_back"};
+    "new", "active", "silent_attrition", "unhappy", "at_risk_considering", "at_risk_switching",
+    "lapsed", "inactive", "lost", "won_back"};
+
+/// Stages in which the firm still counts a customer as buying (not lapsed, inactive or lost).
+[[nodiscard]] constexpr bool is_active_stage(Stage s) {
+    return s != Stage::Lapsed && s != Stage::Inactive && s != Stage::Lost;
+}
 
 /// Truth columns of the stage-by-truth table.
 inline constexpr std::size_t kTruthCount = 2;
@@ -29,6 +48,9 @@ struct StageRules {
     double inactive_days = 180;
     double lost_days = 365;
     double won_back_days = 90;
+    double unhappy_days = 90;    ///< a complaint marks a customer unhappy this long
+    double at_risk_days = 60;    ///< a risk signal marks a customer at risk this long
+    double silent_attrition_factor = 0;  ///< recency > factor x own mean gap: silent attrition; 0 = off
     bool churn_observed = false;  ///< contractual: a cancellation is seen by the firm
 };
 
@@ -40,6 +62,10 @@ struct StageInput {
     double stage_since_day;
     Stage previous;
     bool cancelled;  ///< observed cancellation (only meaningful when churn_observed)
+    double repeat_purchases = 0;
+    double complaint_day = -std::numeric_limits<double>::infinity();  ///< last complaint seen
+    double signal_day = -std::numeric_limits<double>::infinity();     ///< last risk signal seen
+    bool signal_switching = false;  ///< the last signal showed a customer already switching
 };
 
 /// The stage of one customer at `now_day`, since when it holds, and the earliest day at which
@@ -50,48 +76,49 @@ struct StageOutput {
     double review_day;
 };
 
-/// Pure function of the firm's view: lapsed/inactive/lost by recency; a purchase after
-/// lapsed/inactive/lost makes the customer "won back" for won_back_days; new for
-/// welcome_days after the first purchase; otherwise active.
+/// Pure function of the firm's view: lapsed/inactive/lost by recency; at risk for at_risk_days
+/// after a risk signal; a purchase after lapsed/inactive/lost makes the customer "won back" for
+/// won_back_days; new for welcome_days after the first purchase; unhappy for unhappy_days after
+/// a complaint; silent attrition once the time since the last purchase exceeds
+/// silent_attrition_factor times the customer's own mean gap between purchases; otherwise active.
 [[nodiscard]] inline StageOutput classify(const StageInput& in, const StageRules& rules) {
     constexpr double kNoChange = std::numeric_limits<double>::infinity();
-    const double lapse_day = in.last_purchase_day + rules.lapsed_days;
-    Stage next;
-    double review = kNoChange;
-    if (rules.churn_observed) {
-        if (in.cancelled) {
-            next = Stage::Lost;
-        } else if (in.now_day - in.birth_day < rules.welcome_days) {
-            next = Stage::New;
-            review = in.birth_day + rules.welcome_days;
-        } else {
-            next = Stage::Active;
-        }
-    } else {
+    const double lapse_day = rules.churn_observed ? kNoChange : in.last_purchase_day + rules.lapsed_days;
+    const auto done = [&](Stage next, double review) -> StageOutput {
+        return {next, next != in.previous ? in.now_day : in.stage_since_day, review};
+    };
+    if (rules.churn_observed && in.cancelled) return done(Stage::Lost, kNoChange);
+    if (!rules.churn_observed) {
         const double recency = in.now_day - in.last_purchase_day;
+        if (recency >= rules.lost_days) return done(Stage::Lost, kNoChange);
+        if (recency >= rules.inactive_days) return done(Stage::Inactive, in.last_purchase_day + rules.lost_days);
+        if (recency >= rules.lapsed_days) return done(Stage::Lapsed, in.last_purchase_day + rules.inactive_days);
+    }
+    const double signal_end = in.signal_day + rules.at_risk_days;
+    if (in.now_day < signal_end) {
+        return done(in.signal_switching ? Stage::AtRiskSwitching : Stage::AtRiskConsidering,
+                    std::min(signal_end, lapse_day));
+    }
+    if (!rules.churn_observed) {
         const bool was_away = in.previous == Stage::Lapsed || in.previous == Stage::Inactive ||
                               in.previous == Stage::Lost;
-        if (recency >= rules.lost_days) {
-            next = Stage::Lost;
-        } else if (recency >= rules.inactive_days) {
-            next = Stage::Inactive;
-            review = in.last_purchase_day + rules.lost_days;
-        } else if (recency >= rules.lapsed_days) {
-            next = Stage::Lapsed;
-            review = in.last_purchase_day + rules.inactive_days;
-        } else if (was_away || (in.previous == Stage::WonBack &&
-                                in.now_day - in.stage_since_day < rules.won_back_days)) {
+        if (was_away || (in.previous == Stage::WonBack && in.now_day - in.stage_since_day < rules.won_back_days)) {
             const double since = was_away ? in.last_purchase_day : in.stage_since_day;
             return {Stage::WonBack, since, std::min(since + rules.won_back_days, lapse_day)};
-        } else if (in.now_day - in.birth_day < rules.welcome_days) {
-            next = Stage::New;
-            review = std::min(in.birth_day + rules.welcome_days, lapse_day);
-        } else {
-            next = Stage::Active;
-            review = lapse_day;
         }
     }
-    return {next, next != in.previous ? in.now_day : in.stage_since_day, review};
+    if (in.now_day - in.birth_day < rules.welcome_days) {
+        return done(Stage::New, std::min(in.birth_day + rules.welcome_days, lapse_day));
+    }
+    const double unhappy_end = in.complaint_day + rules.unhappy_days;
+    if (in.now_day < unhappy_end) return done(Stage::Unhappy, std::min(unhappy_end, lapse_day));
+    if (!rules.churn_observed && rules.silent_attrition_factor > 0.0 && in.repeat_purchases >= 2.0) {
+        const double gap = (in.last_purchase_day - in.birth_day) / in.repeat_purchases;
+        const double silent_day = in.last_purchase_day + rules.silent_attrition_factor * gap;
+        if (in.now_day >= silent_day) return done(Stage::SilentAttrition, lapse_day);
+        return done(Stage::Active, std::min(silent_day, lapse_day));
+    }
+    return done(Stage::Active, lapse_day);
 }
 
 }  // namespace retsim

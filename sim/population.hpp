@@ -63,6 +63,15 @@ struct Population {
     Column<float> risk_mult;
     Column<float> spend_mult;
 
+    // Sentiment (allocated only when the scenario has service failures or attrition intent):
+    // truth `mood` (sim/sentiment.hpp; its top bit is the firm's record of whether the last risk
+    // signal showed a customer already switching) and until when it lasts; the firm's view of
+    // complaints and risk signals.
+    Column<std::uint8_t> mood;
+    Column<float> mood_until_day;
+    Column<float> complaint_day;  ///< last complaint the firm received; -inf: none
+    Column<float> signal_day;     ///< last risk signal the firm saw; -inf: none
+
     // Firm's view.
     Column<float> birth_day;               ///< first purchase (acquisition)
     Column<float> last_purchase_day;       ///< most recent purchase
@@ -74,6 +83,14 @@ struct Population {
 
     [[nodiscard]] std::size_t size() const { return key.size(); }
     [[nodiscard]] bool influenced() const { return !rate_mult.empty(); }
+    [[nodiscard]] bool has_sentiment() const { return !mood.empty(); }
+
+    void resize_sentiment(std::size_t n) {
+        mood.resize(n);
+        mood_until_day.resize(n);
+        complaint_day.resize(n);
+        signal_day.resize(n);
+    }
 
     /// Allocates the influence columns for n customers (set when each customer starts).
     void resize_influence(std::size_t n) {
@@ -101,7 +118,8 @@ struct Population {
         const auto col = [](const auto& v) { return v.empty() ? 0 : sizeof(v[0]); };
         return col(key) + col(lambda_per_day) + col(dropout_p) + col(churn_theta) +
                col(spend_rate) + col(death_day) + col(next_event_day) + col(death_rate_per_day) +
-               col(rate_mult) + col(risk_mult) + col(spend_mult) + col(birth_day) +
+               col(rate_mult) + col(risk_mult) + col(spend_mult) + col(mood) + col(mood_until_day) +
+               col(complaint_day) + col(signal_day) + col(birth_day) +
                col(last_purchase_day) + col(repeat_purchases) + col(spend_cents) + col(stage) +
                col(stage_since_day) + col(review_day);
     }

@@ -297,7 +297,31 @@ void read_lifecycle(TableReader& root, LifecycleConfig& lifecycle, Problems& pro
         check_order(t, "inactive_after", lifecycle.inactive_after, "lost_after", lifecycle.lost_after);
     }
     t.number("won_back_days", lifecycle.won_back_days, Range::non_negative());
+    t.number("unhappy_days", lifecycle.unhappy_days, Range::non_negative());
+    t.number("at_risk_days", lifecycle.at_risk_days, Range::non_negative());
+    t.number("silent_attrition_factor", lifecycle.silent_attrition_factor, Range::closed(0.0, 1000.0));
     t.finish();
+}
+
+void read_sentiment(TableReader& root, SentimentConfig& c) {
+    TableReader service = root.table("service");
+    service.number("failure_rate_per_year", c.failure_rate_per_year, Range::closed(0.0, 365.0));
+    service.number("complaint_probability", c.complaint_probability, Range::fraction());
+    service.number("unhappy_recovery_days", c.unhappy_recovery_days, Range::positive());
+    service.number("unhappy_rate_multiplier", c.unhappy_rate_multiplier, Range::closed(0.0, 100.0));
+    service.number("unhappy_risk_multiplier", c.unhappy_risk_multiplier, Range::closed(0.0, 100.0));
+    service.finish();
+    TableReader attrition = root.table("attrition");
+    attrition.number("considering_rate_per_year", c.considering_rate_per_year, Range::closed(0.0, 365.0));
+    attrition.number("unhappy_considering_multiplier", c.unhappy_considering_multiplier, Range::closed(0.0, 1000.0));
+    attrition.number("considering_days", c.considering_days, Range::positive());
+    attrition.number("switch_probability", c.switch_probability, Range::fraction());
+    attrition.number("switching_days", c.switching_days, Range::positive());
+    attrition.number("considering_rate_multiplier", c.considering_rate_multiplier, Range::closed(0.0, 100.0));
+    attrition.number("switching_rate_multiplier", c.switching_rate_multiplier, Range::closed(0.0, 100.0));
+    attrition.number("considering_signal_per_week", c.considering_signal_per_week, Range::fraction());
+    attrition.number("switching_signal_per_week", c.switching_signal_per_week, Range::fraction());
+    attrition.finish();
 }
 
 void read_economics(TableReader& root, EconomicsConfig& economics) {
@@ -387,6 +411,7 @@ void read_effect(TableReader& t, EffectConfig& e, StrategyKind kind) {
     t.number("risk_multiplier", e.risk_multiplier, Range::closed(0.0, 100.0));
     t.number("spend_multiplier", e.spend_multiplier, Range::closed(0.0, 100.0));
     t.number("effect_days", e.effect_days, Range::non_negative());
+    t.boolean("restores_content", e.restores_content);
     if (kind == StrategyKind::WinBack) {
         t.number("revive_probability", e.revive_probability, Range::fraction());
     }
@@ -446,6 +471,7 @@ void read_strategy(TableReader& t, StrategyConfig& st, const Scenario& s) {
     t.number("contact_every_days", st.contact_every_days, Range::positive());
     t.integer("max_contacts", st.max_contacts, 1, 1'000'000'000);
     t.number("response_probability", st.response_probability, Range::fraction());
+    t.number("switching_response_multiplier", st.switching_response_multiplier, Range::closed(0.0, 1000.0));
     if (st.kind == StrategyKind::WinBack) {
         t.number("max_incentive_fraction_of_value", st.max_incentive_fraction_of_value, Range::non_negative());
     }
@@ -541,6 +567,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source_name,
     read_run(reader, s.run, problems);
     read_population(reader, s.population, problems);
     read_lifecycle(reader, s.lifecycle, problems);
+    read_sentiment(reader, s.sentiment);
     read_economics(reader, s.economics);
     read_acquisition(reader, s.acquisition, s.run, problems);
     read_strategies(reader, s);
@@ -598,6 +625,8 @@ StageThresholdsDays thresholds_in_days(const Scenario& s) {
     d.inactive = l.inactive_after * per_unit;
     d.lost = l.lost_after * per_unit;
     d.won_back = l.won_back_days;
+    d.unhappy = l.unhappy_days;
+    d.at_risk = l.at_risk_days;
     return d;
 }
 

@@ -41,6 +41,30 @@ struct LifecycleConfig {
     double inactive_after = 180.0; ///< recency from which a customer is inactive
     double lost_after = 365.0;     ///< recency from which a customer is counted lost
     double won_back_days = 90.0;   ///< a returning lapsed/inactive/lost customer stays "won back" this long
+    double unhappy_days = 90.0;    ///< a complaint marks a customer unhappy this long
+    double at_risk_days = 60.0;    ///< a risk signal marks a customer at risk this long
+    double silent_attrition_factor = 0.0;  ///< recency above this many own mean gaps: silent attrition; 0 = off
+};
+
+/// [service] and [attrition]: the truth of satisfaction and intent to leave (sim/sentiment.hpp).
+struct SentimentConfig {
+    // [service]
+    double failure_rate_per_year = 0.0;     ///< service failures per customer-year while alive
+    double complaint_probability = 0.3;     ///< P(an unhappy customer complains: the firm sees it)
+    double unhappy_recovery_days = 60.0;    ///< mean time an unhappy customer takes to get over it
+    double unhappy_rate_multiplier = 0.8;   ///< purchase rate while unhappy
+    double unhappy_risk_multiplier = 2.0;   ///< risk of leaving while unhappy
+    // [attrition]
+    double considering_rate_per_year = 0.0;      ///< content customers starting to consider leaving
+    double unhappy_considering_multiplier = 4.0; ///< that rate for unhappy customers, as a multiple
+    double considering_days = 60.0;              ///< mean time spent considering before deciding
+    double switch_probability = 0.5;             ///< P(a considering customer switches to a competitor)
+    double switching_days = 30.0;                ///< mean time from choosing a competitor to leaving
+    double considering_rate_multiplier = 0.6;    ///< purchase rate while considering (silent attrition)
+    double switching_rate_multiplier = 0.3;      ///< purchase rate while switching
+    double considering_signal_per_week = 0.05;   ///< P(the firm sees a considering customer's signal) per week
+    double switching_signal_per_week = 0.3;      ///< P(the firm sees a switching customer's signal) per week
+    [[nodiscard]] bool enabled() const { return failure_rate_per_year > 0.0 || considering_rate_per_year > 0.0; }
 };
 
 /// [economics]
@@ -74,6 +98,7 @@ struct Scenario {
     RunConfig run;
     PopulationConfig population;
     LifecycleConfig lifecycle;
+    SentimentConfig sentiment;
     EconomicsConfig economics;
     AcquisitionConfig acquisition;
     std::vector<StrategyConfig> strategies;  ///< [[strategies]], in priority order
@@ -98,7 +123,7 @@ struct Scenario {
 /// Lifecycle thresholds in days (interpurchase-time multiples converted with the model's
 /// mean interpurchase time).
 struct StageThresholdsDays {
-    double welcome = 0, lapsed = 0, inactive = 0, lost = 0, won_back = 0;
+    double welcome = 0, lapsed = 0, inactive = 0, lost = 0, won_back = 0, unhappy = 0, at_risk = 0;
 };
 [[nodiscard]] StageThresholdsDays thresholds_in_days(const Scenario& s);
 

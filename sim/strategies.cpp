@@ -73,8 +73,9 @@ void StrategyOutcome::add(const StrategyOutcome& o) {
     control_revenue_sq += o.control_revenue_sq;
 }
 
-StrategyRunner::StrategyRunner(const Scenario& sc, const Behaviour& model, std::size_t customers)
-    : sc_(sc), model_(model), strategies_(sc.strategies) {
+StrategyRunner::StrategyRunner(const Scenario& sc, const Behaviour& model, std::size_t customers,
+                               const MoodMultipliers* moods)
+    : sc_(sc), model_(model), moods_(moods), strategies_(sc.strategies) {
     state_.resize(strategies_.size());
     for (std::size_t k = 0; k < strategies_.size(); ++k) {
         PerStrategy& ps = state_[k];
@@ -96,11 +97,6 @@ StrategyRunner::StrategyRunner(const Scenario& sc, const Behaviour& model, std::
 
 void StrategyRunner::start_customers(Population& pop, std::size_t begin, std::size_t end) {
     const RandomKey rk{sc_.run.seed, sc_.run.replicate};
-    for (std::size_t i = begin; i < end; ++i) {
-        pop.rate_mult[i] = 1.0f;
-        pop.risk_mult[i] = 1.0f;
-        pop.spend_mult[i] = 1.0f;
-    }
     for (std::size_t k = 0; k < strategies_.size(); ++k) {
         PerStrategy& ps = state_[k];
         const double holdout = strategies_[k].holdout_fraction;
@@ -286,6 +282,7 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
                 t.contacts_on_gone += 1;
                 t.spent_on_gone_cents += st.cost_per_contact_cents;
                 if (st.kind == StrategyKind::WinBack && u < st.effect.revive_probability && model_.revive(pop, i, now, d)) {
+                    if (pop.has_sentiment()) pop.mood[i] = std::uint8_t(Mood::Content);
                     const auto stage = std::size_t(pop.stage[i]);
                     counts[stage * kTruthCount + 1] -= 1;  // gone -> alive, in the firm's same stage
                     counts[stage * kTruthCount] += 1;
@@ -293,9 +290,15 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
                     responded = true;
                 }
             } else {
-                responded = u < st.response_probability;
+                // A customer already switching to a competitor is harder to reach than one only
+                // considering it (truth; the firm sees only the signal).
+                const bool switching = pop.has_sentiment() && mood_of(pop, i) == Mood::Switching;
+                responded = u < st.response_probability * (switching ? st.switching_response_multiplier : 1.0);
             }
             if (!responded) continue;
+            if (st.effect.restores_content && pop.has_sentiment()) {
+                pop.mood[i] = std::uint8_t(Mood::Content) | (pop.mood[i] & kSignalSwitchingBit);
+            }
             t.responses += 1;
             t.incentive_cost_cents += st.cost_per_incentive_cents;
             if (st.kind == StrategyKind::Reward) {
@@ -314,6 +317,11 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
 
 void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double now) const {
     double rate = 1.0, risk = 1.0, spend = 1.0;
+    if (moods_ != nullptr) {
+        const auto m = std::size_t(mood_of(pop, i));
+        rate = moods_->rate[m];
+        risk = moods_->risk[m];
+    }
     for (std::size_t k = 0; k < strategies_.size(); ++k) {
         const PerStrategy& ps = state_[k];
         if (!(double(ps.effect_until_day[i]) > now)) continue;

@@ -18,6 +18,7 @@
 #include "sim/behaviour.hpp"
 #include "sim/population.hpp"
 #include "sim/scenario.hpp"
+#include "sim/sentiment.hpp"
 
 namespace retsim {
 
@@ -74,7 +75,8 @@ struct Candidate {
 
 class StrategyRunner {
 public:
-    StrategyRunner(const Scenario& sc, const Behaviour& model, std::size_t customers);
+    /// `moods`: the sentiment multipliers, or null when the scenario has no sentiment.
+    StrategyRunner(const Scenario& sc, const Behaviour& model, std::size_t customers, const MoodMultipliers* moods);
 
     [[nodiscard]] std::size_t count() const { return strategies_.size(); }
     /// True when some strategy ranks or budgets across the population: the engine must then
@@ -103,6 +105,9 @@ public:
     /// Fixed costs of step s (length step_days, starting at step_start) into tally[k].
     void fixed_costs(double step_start, double step_days, std::vector<StrategyTally>& tally) const;
 
+    /// Recomputes customer i's multipliers at `now` from its mood and its active effects.
+    void refresh_multipliers(Population& pop, std::size_t i, double now) const;
+
     /// Incremental-comparison sums of customers [begin, end) at the end of the run.
     void outcomes(const Population& pop, std::size_t begin, std::size_t end, double now,
                   std::vector<StrategyOutcome>& out) const;
@@ -126,12 +131,12 @@ private:
     static constexpr std::uint8_t kChosen = 2;   ///< chosen at least once: in the comparison
 
     [[nodiscard]] double score(const Population& pop, std::size_t i, const StrategyConfig& st, double now) const;
-    void refresh_multipliers(Population& pop, std::size_t i, double now) const;
     void accrue_rewards(Population& pop, std::size_t i, std::size_t k, std::size_t step, double now,
                         double step_days, StrategyTally& t);
 
     const Scenario& sc_;
     const Behaviour& model_;
+    const MoodMultipliers* moods_;
     std::vector<StrategyConfig> strategies_;
     std::vector<PerStrategy> state_;
     std::vector<RewardState> rewards_;

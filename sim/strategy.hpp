@@ -36,6 +36,7 @@ struct EffectConfig {
     double spend_multiplier = 1.0;  ///< spend per purchase (up-sell, cross-sell)
     double effect_days = 28.0;
     double revive_probability = 0.0;  ///< win-back: P(a contacted customer who has left comes back)
+    bool restores_content = false;    ///< a responder's mood becomes content (save, service recovery)
 };
 
 /// [strategies.reward] of a reward program.
@@ -73,6 +74,7 @@ struct StrategyConfig {
     double contact_every_days = 28.0;           ///< least time between two contacts of one customer
     std::int64_t max_contacts = 1'000'000;      ///< per customer, over the run
     double response_probability = 0.1;          ///< truth: P(a contacted customer who is alive responds)
+    double switching_response_multiplier = 1.0; ///< response of customers already switching, as a multiple
     double max_incentive_fraction_of_value = 0.0;  ///< win-back cap: incentive <= this x predicted margin; 0 = off
     EffectConfig effect;
     RewardConfig reward;  ///< kind = reward only

@@ -33,12 +33,12 @@ std::string format_summary(const Scenario& sc, const RunResult& r) {
 
     // Stage (firm's view) against truth at the last step.
     const std::size_t last = r.steps - 1;
-    out << "  " << pad_right("stage at end", 14) << pad_left("alive", 14) << pad_left("gone", 14)
+    out << "  " << pad_right("stage at end", 20) << pad_left("alive", 14) << pad_left("gone", 14)
         << pad_left("total", 14) << "\n";
     for (std::size_t k = 0; k < kStageCount; ++k) {
         const std::int64_t alive = r.series.stage_by_truth[(last * kStageCount + k) * kTruthCount];
         const std::int64_t gone = r.series.stage_by_truth[(last * kStageCount + k) * kTruthCount + 1];
-        out << "  " << pad_right(std::string(kStageNames[k]), 14) << pad_left(format_count(alive), 14)
+        out << "  " << pad_right(std::string(kStageNames[k]), 20) << pad_left(format_count(alive), 14)
             << pad_left(format_count(gone), 14) << pad_left(format_count(alive + gone), 14) << "\n";
     }
 
