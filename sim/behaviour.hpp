@@ -3,6 +3,7 @@
 // customer's state, its parameters and the customer's keyed random draws.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -79,6 +80,29 @@ public:
         pop.risk_mult[i] = risk;
         pop.spend_mult[i] = spend;
     }
+    /// Scales the traits of customers [begin, end), just started at their birth days: purchase
+    /// rate x rate, risk of leaving x risk, mean spend x spend (an acquisition channel's own
+    /// mix). The pending first event is rescaled with the rate. Works on whichever trait
+    /// columns the model allocated; the first purchase, already made, keeps its spend.
+    void scale_traits(Population& pop, std::size_t begin, std::size_t end, double rate, double risk, double spend) const {
+        for (std::size_t i = begin; i < end; ++i) {
+            const double birth = pop.birth_day[i];
+            if (!pop.lambda_per_day.empty()) {
+                pop.lambda_per_day[i] = float(double(pop.lambda_per_day[i]) * rate);
+                const double next = pop.next_event_day[i];
+                if (std::isfinite(next)) pop.next_event_day[i] = float(birth + (next - birth) / rate);
+            }
+            if (!pop.dropout_p.empty()) pop.dropout_p[i] = float(std::min(1.0, double(pop.dropout_p[i]) * risk));
+            if (!pop.churn_theta.empty()) pop.churn_theta[i] = float(std::min(1.0, double(pop.churn_theta[i]) * risk));
+            if (!pop.death_rate_per_day.empty()) {
+                pop.death_rate_per_day[i] = float(double(pop.death_rate_per_day[i]) * risk);
+                const double death = pop.death_day[i];
+                if (std::isfinite(death) && risk > 0.0) pop.death_day[i] = float(birth + (death - birth) / risk);
+            }
+            if (!pop.spend_rate.empty()) pop.spend_rate[i] = float(double(pop.spend_rate[i]) / spend);
+        }
+    }
+
     /// Brings customer i, who has left (truth), back at `now` with its own traits, using the
     /// draws `d`. Returns false when the model cannot (then nothing changes).
     virtual bool revive(Population& /*pop*/, std::size_t /*i*/, double /*now*/, Draws& /*d*/) const { return false; }

@@ -378,6 +378,10 @@ void step_block(const StepContext& c, const Block& block, std::size_t s, BlockSt
             }
             start_customer_state(c, lo, hi);
             model.start(pop, lo, hi, c.rk, sink);
+            const ChannelConfig& ch = c.sc.acquisition.channels[std::size_t(group.channel)];
+            if (ch.rate_multiplier != 1.0 || ch.risk_multiplier != 1.0 || ch.spend_multiplier != 1.0) {
+                model.scale_traits(pop, lo, hi, ch.rate_multiplier, ch.risk_multiplier, ch.spend_multiplier);
+            }
             cell.acquired += std::int64_t(hi - lo);
             st.started_end = hi;
         }
@@ -467,6 +471,8 @@ StrategyTable strategy_table(const Scenario& sc, const Plan& plan, const std::ve
         t.contacts_on_gone.push_back(total.contacts_on_gone);
         t.responses.push_back(total.responses);
         t.revived.push_back(total.revived);
+        t.unsubscribed.push_back(total.unsubscribed);
+        t.rebate_cost_cents.push_back(total.rebate_cost_cents);
         t.contact_cost_cents.push_back(total.contact_cost_cents);
         t.incentive_cost_cents.push_back(total.incentive_cost_cents);
         t.redemption_cost_cents.push_back(total.redemption_cost_cents);

@@ -72,9 +72,10 @@ struct StrategyTable {
     std::vector<std::string> name;
     std::vector<std::string> kind;
     // Totals over the run.
-    std::vector<std::int64_t> candidates, held_out, contacts, contacts_on_gone, responses, revived;
-    std::vector<std::int64_t> contact_cost_cents, incentive_cost_cents, redemption_cost_cents, fixed_cost_cents;
-    std::vector<std::int64_t> cost_cents;  ///< the four costs above
+    std::vector<std::int64_t> candidates, held_out, contacts, contacts_on_gone, responses, revived, unsubscribed;
+    std::vector<std::int64_t> contact_cost_cents, incentive_cost_cents, redemption_cost_cents, rebate_cost_cents,
+        fixed_cost_cents;
+    std::vector<std::int64_t> cost_cents;  ///< the five costs above
     std::vector<std::int64_t> spent_on_gone_cents;
     std::vector<std::int64_t> fee_income_cents;
     std::vector<std::int64_t> points_issued, points_redeemed, points_expired, points_outstanding, rewards_redeemed;

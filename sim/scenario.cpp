@@ -343,6 +343,9 @@ void read_channel(TableReader& c, ChannelConfig& channel, const RunConfig& run, 
     c.number("spend_per_week_cents", channel.spend_per_week_cents, Range::non_negative());
     c.number("cost_per_customer_cents", channel.cost_per_customer_cents, Range::positive());
     c.number("max_customers_per_week", channel.max_customers_per_week, Range::positive());
+    c.number("rate_multiplier", channel.rate_multiplier, Range::closed(0.001, 1000.0));
+    c.number("risk_multiplier", channel.risk_multiplier, Range::closed(0.0, 1000.0));
+    c.number("spend_multiplier", channel.spend_multiplier, Range::closed(0.001, 1000.0));
     const bool start_ok =
         clean(problems, [&] { c.number("start_day", channel.start_day, Range::non_negative()); });
     channel.end_day = horizon_days;
@@ -412,6 +415,8 @@ void read_effect(TableReader& t, EffectConfig& e, StrategyKind kind) {
     t.number("spend_multiplier", e.spend_multiplier, Range::closed(0.0, 100.0));
     t.number("effect_days", e.effect_days, Range::non_negative());
     t.boolean("restores_content", e.restores_content);
+    t.number("fatigue_risk_multiplier", e.fatigue_risk_multiplier, Range::closed(0.0, 100.0));
+    t.number("unsubscribe_probability", e.unsubscribe_probability, Range::fraction());
     if (kind == StrategyKind::WinBack) {
         t.number("revive_probability", e.revive_probability, Range::fraction());
     }
@@ -427,9 +432,26 @@ void read_reward(TableReader& t, RewardConfig& r) {
     t.number("expiry_days", r.expiry_days, Range::non_negative());
     t.number("goal_gradient", r.goal_gradient, Range::closed(0.0, 100.0));
     t.integer("fee_per_year_cents", r.fee_per_year_cents, 0, kMaxCents);
-    if (r.points_per_purchase == 0 && r.points_per_currency_unit == 0.0) {
-        t.problem("points_per_purchase", "a reward program must award points: set points_per_purchase or "
-                                         "points_per_currency_unit above 0");
+    t.number("rebate_fraction", r.rebate_fraction, Range::fraction());
+    t.integer("rebate_threshold_cents", r.rebate_threshold_cents, 0, kMaxCents);
+    t.number("rebate_period_days", r.rebate_period_days, Range::positive());
+    if (r.points_per_purchase == 0 && r.points_per_currency_unit == 0.0 && r.rebate_fraction == 0.0) {
+        t.problem("points_per_purchase", "a reward program must award points or rebates: set "
+                                         "points_per_purchase, points_per_currency_unit or rebate_fraction above 0");
+    }
+    std::vector<TableReader> tiers = t.tables("tiers");
+    for (TableReader& tier_table : tiers) {
+        RewardTier tier;
+        if (!tier_table.has("name")) tier_table.problem("name", "missing: every tier needs a name");
+        tier_table.text("name", tier.name);
+        tier_table.number("min_points_per_year", tier.min_points_per_year, Range::non_negative());
+        tier_table.number("earn_multiplier", tier.earn_multiplier, Range::closed(0.0, 100.0));
+        tier_table.number("rate_multiplier", tier.rate_multiplier, Range::closed(0.0, 100.0));
+        if (!r.tiers.empty() && !(tier.min_points_per_year > r.tiers.back().min_points_per_year)) {
+            tier_table.problem("min_points_per_year", "tiers must be in ascending order of min_points_per_year");
+        }
+        tier_table.finish();
+        r.tiers.push_back(std::move(tier));
     }
     t.finish();
 }
@@ -454,11 +476,30 @@ void read_strategy(TableReader& t, StrategyConfig& st, const Scenario& s) {
     t.number("end_day", st.end_day, Range::non_negative());
     if (st.end_day <= st.start_day) t.problem("end_day", "must be > start_day");
     std::string score = "none";
-    t.text("score", score, {"none", "p_alive", "predicted_margin", "spend_per_week"});
+    t.text("score", score, {"none", "p_alive", "predicted_margin", "spend_per_week", "propensity"});
     st.score = score == "p_alive"           ? TargetScore::PAlive
                : score == "predicted_margin" ? TargetScore::PredictedMargin
                : score == "spend_per_week"   ? TargetScore::SpendPerWeek
+               : score == "propensity"       ? TargetScore::Propensity
                                              : TargetScore::None;
+    {
+        TableReader p = t.table("propensity");
+        if (p.present() && st.score != TargetScore::Propensity) {
+            t.problem("propensity", "a [propensity] table needs score = \"propensity\"");
+        }
+        p.number("intercept", st.propensity.intercept, Range::closed(-1000.0, 1000.0));
+        p.number("recency", st.propensity.recency, Range::closed(-1000.0, 1000.0));
+        p.number("frequency", st.propensity.frequency, Range::closed(-1000.0, 1000.0));
+        p.number("monetary", st.propensity.monetary, Range::closed(-1000.0, 1000.0));
+        p.number("tenure", st.propensity.tenure, Range::closed(-1000.0, 1000.0));
+        p.finish();
+    }
+    t.number("before_renewal_days", st.before_renewal_days, Range::at_least(-1.0));
+    t.number("after_renewal_days", st.after_renewal_days, Range::at_least(-1.0));
+    if ((st.before_renewal_days >= 0.0 || st.after_renewal_days >= 0.0) && s.population.model != "sbg") {
+        t.problem(st.before_renewal_days >= 0.0 ? "before_renewal_days" : "after_renewal_days",
+                  "renewal timing needs a contractual population (population.model = \"sbg\")");
+    }
     t.number("score_min", st.score_min, Range{});
     t.number("score_max", st.score_max, Range{});
     t.number("top_fraction", st.top_fraction, Range{0.0, 1.0, true, false});

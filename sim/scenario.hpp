@@ -85,6 +85,10 @@ struct ChannelConfig {
     double max_customers_per_week = 1'000.0;
     double start_day = 0.0;
     double end_day = 1e300;  ///< default: the horizon
+    // The channel's own customer mix: its customers' traits against the population's.
+    double rate_multiplier = 1.0;   ///< purchase rate
+    double risk_multiplier = 1.0;   ///< dropout, churn or hazard of leaving
+    double spend_multiplier = 1.0;  ///< mean spend per purchase
 };
 
 /// [acquisition]

@@ -1,6 +1,8 @@
 // Strategies at decision epochs (overview in strategies.hpp).
 #include "sim/strategies.hpp"
 
+#include "models/scoring.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -47,6 +49,8 @@ void StrategyTally::add(const StrategyTally& o) {
     contact_cost_cents += o.contact_cost_cents;
     incentive_cost_cents += o.incentive_cost_cents;
     redemption_cost_cents += o.redemption_cost_cents;
+    rebate_cost_cents += o.rebate_cost_cents;
+    unsubscribed += o.unsubscribed;
     fixed_cost_cents += o.fixed_cost_cents;
     spent_on_gone_cents += o.spent_on_gone_cents;
     fee_income_cents += o.fee_income_cents;
@@ -90,6 +94,10 @@ StrategyRunner::StrategyRunner(const Scenario& sc, const Behaviour& model, std::
             r.points.resize(customers);
             r.seen_purchases.resize(customers);
             r.seen_spend.resize(customers);
+            r.earned_total.resize(customers);
+            r.joined_day.resize(customers);
+            r.period_start_day.resize(customers);
+            r.period_spend_start.resize(customers);
         }
         needs_selection_ = needs_selection_ || ranks(strategies_[k]);
     }
@@ -118,6 +126,16 @@ double StrategyRunner::score(const Population& pop, std::size_t i, const Strateg
         case TargetScore::PredictedMargin:
             return model_.predicted_margin_cents(firm_history(pop, i, now), st.value_horizon_weeks,
                                                  sc_.economics.annual_discount_rate, sc_.economics.margin_fraction);
+        case TargetScore::Propensity: {
+            const FirmHistory f = firm_history(pop, i, now);
+            PropensityModel m;
+            m.intercept = st.propensity.intercept;
+            m.recency = st.propensity.recency;
+            m.frequency = st.propensity.frequency;
+            m.monetary = st.propensity.monetary;
+            m.tenure = st.propensity.tenure;
+            return propensity(m, History{f.x, f.t_x_weeks, f.T_weeks, f.mean_spend_cents, f.spend_count});
+        }
         case TargetScore::SpendPerWeek: {
             const double weeks = std::max(1.0, (now - double(pop.birth_day[i])) / 7.0);
             return double(pop.spend_cents[i]) / weeks;
@@ -132,9 +150,23 @@ void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t 
     RewardState& r = rewards_[std::size_t(state_[k].reward_slot)];
     const std::uint32_t purchases = pop.repeat_purchases[i];
     const std::int64_t spend = pop.spend_cents[i];
-    const std::int64_t earned =
-        std::int64_t(purchases - r.seen_purchases[i]) * rc.points_per_purchase +
-        std::int64_t(std::floor(double(spend - r.seen_spend[i]) * rc.points_per_currency_unit / 100.0));
+    const double earn_multiplier =
+        rc.tiers.empty() ? 1.0 : tier_of(strategies_[k], r, i, now) == 0 ? 1.0
+                                                                         : rc.tiers[tier_of(strategies_[k], r, i, now) - 1].earn_multiplier;
+    const std::int64_t earned = std::int64_t(std::floor(
+        (double(purchases - r.seen_purchases[i]) * double(rc.points_per_purchase) +
+         double(spend - r.seen_spend[i]) * rc.points_per_currency_unit / 100.0) *
+        earn_multiplier));
+    r.earned_total[i] += earned;
+    if (rc.rebate_fraction > 0.0 && now - double(r.period_start_day[i]) >= rc.rebate_period_days) {
+        // The rebate period is over: pay the rebate on its spend when it reached the threshold.
+        const std::int64_t volume = spend - r.period_spend_start[i];
+        if (volume >= rc.rebate_threshold_cents && volume > 0) {
+            t.rebate_cost_cents += std::llround(double(volume) * rc.rebate_fraction);
+        }
+        r.period_start_day[i] = float(double(r.period_start_day[i]) + rc.rebate_period_days);
+        r.period_spend_start[i] = spend;
+    }
     r.seen_purchases[i] = purchases;
     r.seen_spend[i] = spend;
     std::int64_t points = std::int64_t(r.points[i]) + earned;
@@ -158,9 +190,21 @@ void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t 
         t.redemption_cost_cents += claimed * rc.reward_cost_cents;
     }
     r.points[i] = std::int32_t(std::min<std::int64_t>(points, std::numeric_limits<std::int32_t>::max()));
-    t.fee_income_cents += std::llround(double(rc.fee_per_year_cents) * step_days / 365.0);
+    if (rc.fee_per_year_cents > 0) t.fee_income_cents += std::llround(double(rc.fee_per_year_cents) * step_days / 365.0);
     t.members += 1;
     t.points_outstanding += points;
+}
+
+/// Tier of a member: 0 = no tier, j = rc.tiers[j - 1]; by points earned per year of membership
+/// (at least a quarter of a year, so that a new member is not promoted by one big purchase).
+std::size_t StrategyRunner::tier_of(const StrategyConfig& st, const RewardState& r, std::size_t i, double now) const {
+    const double years = std::max(0.25, (now - double(r.joined_day[i])) / 365.0);
+    const double per_year = double(r.earned_total[i]) / years;
+    std::size_t tier = 0;
+    for (std::size_t j = 0; j < st.reward.tiers.size(); ++j) {
+        if (per_year >= st.reward.tiers[j].min_points_per_year) tier = j + 1;
+    }
+    return tier;
 }
 
 void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t end, std::size_t step, double now,
@@ -200,7 +244,16 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
             if ((stage_mask >> unsigned(pop.stage[i]) & 1u) == 0) continue;
             if (now - double(pop.birth_day[i]) < st.min_tenure_days) continue;
             if (now - double(ps.last_contact_day[i]) < st.contact_every_days) continue;
-            if (ps.contacts[i] >= st.max_contacts) continue;
+            if (ps.contacts[i] >= st.max_contacts || (ps.arm[i] & kUnsubscribed) != 0) continue;
+            if (st.before_renewal_days >= 0.0 || st.after_renewal_days >= 0.0) {
+                // The firm knows a contract's renewal dates: the next one, and the last one passed.
+                const double to_next = double(pop.next_event_day[i]) - now;
+                const double since_last = now - double(pop.last_purchase_day[i]);
+                const bool before = st.before_renewal_days >= 0.0 && to_next >= 0.0 && to_next <= st.before_renewal_days;
+                const bool after = st.after_renewal_days >= 0.0 && pop.repeat_purchases[i] > 0 &&
+                                   since_last <= st.after_renewal_days;
+                if (!before && !after) continue;
+            }
             if (reward && ps.effect_until_day[i] == std::numeric_limits<float>::infinity()) continue;  // member
             const double s = score(pop, i, st, now);
             if (!(s >= st.score_min && s <= st.score_max)) continue;
@@ -277,6 +330,13 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
             t.contact_cost_cents += st.cost_per_contact_cents;
             Draws d(rk, pop.key[i], Stream::Response, response_event(step, k, Purpose::Contact));
             const double u = d.uniform();
+            const double u_unsubscribe = d.uniform();
+            if (u_unsubscribe < st.effect.unsubscribe_probability) {
+                ps.arm[i] |= kUnsubscribed;
+                t.unsubscribed += 1;
+            }
+            // With a propensity score the firm's model is taken as right: it is the response probability.
+            const double base_response = st.score == TargetScore::Propensity ? c.score : st.response_probability;
             bool responded = false;
             if (gone_at(pop.death_day[i], now)) {
                 t.contacts_on_gone += 1;
@@ -293,7 +353,7 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
                 // A customer already switching to a competitor is harder to reach than one only
                 // considering it (truth; the firm sees only the signal).
                 const bool switching = pop.has_sentiment() && mood_of(pop, i) == Mood::Switching;
-                responded = u < st.response_probability * (switching ? st.switching_response_multiplier : 1.0);
+                responded = u < base_response * (switching ? st.switching_response_multiplier : 1.0);
             }
             if (!responded) continue;
             if (st.effect.restores_content && pop.has_sentiment()) {
@@ -307,6 +367,10 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
                 r.points[i] = 0;
                 r.seen_purchases[i] = pop.repeat_purchases[i];
                 r.seen_spend[i] = pop.spend_cents[i];
+                r.earned_total[i] = 0;
+                r.joined_day[i] = float(now);
+                r.period_start_day[i] = float(now);
+                r.period_spend_start[i] = pop.spend_cents[i];
             } else {
                 ps.effect_until_day[i] = float(now + st.effect.effect_days);
             }
@@ -324,17 +388,32 @@ void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double 
     }
     for (std::size_t k = 0; k < strategies_.size(); ++k) {
         const PerStrategy& ps = state_[k];
-        if (!(double(ps.effect_until_day[i]) > now)) continue;
         const StrategyConfig& st = strategies_[k];
+        if (st.effect.fatigue_risk_multiplier != 1.0 && (ps.arm[i] & kControl) == 0 &&
+            now < double(ps.last_contact_day[i]) + st.effect.effect_days) {
+            risk *= st.effect.fatigue_risk_multiplier;  // contacted recently, responder or not
+        }
+        if (!(double(ps.effect_until_day[i]) > now)) continue;
         rate *= st.effect.rate_multiplier;
         risk *= st.effect.risk_multiplier;
         spend *= st.effect.spend_multiplier;
-        if (st.kind == StrategyKind::Reward && st.reward.goal_gradient > 0.0) {
-            // Goal gradient: the closer to the next reward, the faster the member buys.
+        if (st.kind == StrategyKind::Reward) {
+            const RewardConfig& rc = st.reward;
             const RewardState& r = rewards_[std::size_t(ps.reward_slot)];
-            const double progress = double(r.points[i] % st.reward.reward_threshold_points) /
-                                    double(st.reward.reward_threshold_points);
-            rate *= 1.0 + st.reward.goal_gradient * progress;
+            if (rc.goal_gradient > 0.0) {
+                // Goal gradient: the closer to the next reward (or to the rebate threshold), the
+                // faster the member buys.
+                double progress = double(r.points[i] % rc.reward_threshold_points) / double(rc.reward_threshold_points);
+                if (rc.rebate_fraction > 0.0 && rc.rebate_threshold_cents > 0) {
+                    progress = std::min(1.0, double(pop.spend_cents[i] - r.period_spend_start[i]) /
+                                                 double(rc.rebate_threshold_cents));
+                }
+                rate *= 1.0 + rc.goal_gradient * progress;
+            }
+            if (!rc.tiers.empty()) {
+                const std::size_t tier = tier_of(st, r, i, now);
+                if (tier > 0) rate *= rc.tiers[tier - 1].rate_multiplier;
+            }
         }
     }
     const auto f_rate = float(rate), f_risk = float(risk), f_spend = float(spend);

@@ -28,11 +28,13 @@ struct StrategyTally {
     std::int64_t held_out = 0;    ///< chosen but in the control group: not contacted
     std::int64_t contacts = 0;
     std::int64_t contacts_on_gone = 0;  ///< contacts of customers who had already left (truth)
+    std::int64_t unsubscribed = 0;      ///< contacted customers who opted out
     std::int64_t responses = 0;
     std::int64_t revived = 0;  ///< win-back: customers who had left and came back
     std::int64_t contact_cost_cents = 0;
     std::int64_t incentive_cost_cents = 0;
     std::int64_t redemption_cost_cents = 0;
+    std::int64_t rebate_cost_cents = 0;  ///< volume rebates paid
     std::int64_t fixed_cost_cents = 0;
     std::int64_t spent_on_gone_cents = 0;  ///< contact and incentive cost of customers already gone
     std::int64_t fee_income_cents = 0;     ///< membership fees
@@ -47,7 +49,7 @@ struct StrategyTally {
     std::int64_t treated_revenue_cents = 0, control_revenue_cents = 0;
 
     [[nodiscard]] std::int64_t cost_cents() const {
-        return contact_cost_cents + incentive_cost_cents + redemption_cost_cents + fixed_cost_cents;
+        return contact_cost_cents + incentive_cost_cents + redemption_cost_cents + rebate_cost_cents + fixed_cost_cents;
     }
     void add(const StrategyTally& o);
 };
@@ -117,6 +119,10 @@ private:
         Column<std::int32_t> points;
         Column<std::uint32_t> seen_purchases;
         Column<std::int64_t> seen_spend;
+        Column<std::int64_t> earned_total;      ///< points earned since joining (tiers)
+        Column<float> joined_day;
+        Column<float> period_start_day;          ///< current rebate period
+        Column<std::int64_t> period_spend_start; ///< spend_cents when the rebate period began
     };
     struct PerStrategy {
         Column<float> last_contact_day;  ///< -inf: never contacted
@@ -129,6 +135,9 @@ private:
 
     static constexpr std::uint8_t kControl = 1;  ///< in the holdout (drawn when the customer starts)
     static constexpr std::uint8_t kChosen = 2;   ///< chosen at least once: in the comparison
+    static constexpr std::uint8_t kUnsubscribed = 4;  ///< opted out: never contacted again
+
+    [[nodiscard]] std::size_t tier_of(const StrategyConfig& st, const RewardState& r, std::size_t i, double now) const;
 
     [[nodiscard]] double score(const Population& pop, std::size_t i, const StrategyConfig& st, double now) const;
     void accrue_rewards(Population& pop, std::size_t i, std::size_t k, std::size_t step, double now,

@@ -26,6 +26,14 @@ enum class TargetScore {
     PAlive,           ///< P(alive) from the population's model, fitted by the firm
     PredictedMargin,  ///< discounted expected margin over value_horizon_weeks, cents
     SpendPerWeek,     ///< historical spend per week of tenure, cents (no model needed)
+    Propensity,       ///< logistic response propensity on firm-view features ([strategies.propensity])
+};
+
+/// Logistic response propensity on the firm's view (models/scoring.hpp):
+/// 1 / (1 + exp(-(intercept + recency x weeks since the last purchase + frequency x repeat
+/// purchases + monetary x log1p(mean spend in currency units) + tenure x weeks since the first))).
+struct PropensityCoefficients {
+    double intercept = -2.0, recency = -0.05, frequency = 0.2, monetary = 0.3, tenure = 0.0;
 };
 
 /// Change of behaviour of a responder, for effect_days (rounded up to whole decision epochs).
@@ -37,6 +45,19 @@ struct EffectConfig {
     double effect_days = 28.0;
     double revive_probability = 0.0;  ///< win-back: P(a contacted customer who has left comes back)
     bool restores_content = false;    ///< a responder's mood becomes content (save, service recovery)
+    /// Contact fatigue: risk multiplier of every contacted customer (responder or not) for
+    /// effect_days after a contact.
+    double fatigue_risk_multiplier = 1.0;
+    double unsubscribe_probability = 0.0;  ///< P(a contacted customer opts out of this strategy for good)
+};
+
+/// A tier of a reward program: members whose points earned per year of membership reach
+/// min_points_per_year earn points faster and buy faster.
+struct RewardTier {
+    std::string name;
+    double min_points_per_year = 0.0;
+    double earn_multiplier = 1.0;
+    double rate_multiplier = 1.0;
 };
 
 /// [strategies.reward] of a reward program.
@@ -49,6 +70,10 @@ struct RewardConfig {
     double expiry_days = 0.0;                   ///< points expire after this long without a purchase; 0 = never
     double goal_gradient = 0.0;  ///< members buy faster near a reward: rate x (1 + goal_gradient x progress)
     std::int64_t fee_per_year_cents = 0;  ///< membership fee (members-only club), charged per epoch pro rata
+    std::vector<RewardTier> tiers;        ///< ascending min_points_per_year
+    double rebate_fraction = 0.0;         ///< volume rebate: this fraction of a member's spend in a rebate period
+    std::int64_t rebate_threshold_cents = 0;  ///< paid only when the period's spend reaches this
+    double rebate_period_days = 365.0;
 };
 
 /// Most strategies a scenario may have (per-customer flags are bit sets).
@@ -76,6 +101,9 @@ struct StrategyConfig {
     double response_probability = 0.1;          ///< truth: P(a contacted customer who is alive responds)
     double switching_response_multiplier = 1.0; ///< response of customers already switching, as a multiple
     double max_incentive_fraction_of_value = 0.0;  ///< win-back cap: incentive <= this x predicted margin; 0 = off
+    PropensityCoefficients propensity;            ///< score = "propensity": also the true response probability
+    double before_renewal_days = -1.0;  ///< contracts: eligible within this many days before the next renewal; <0 off
+    double after_renewal_days = -1.0;   ///< contracts: eligible within this many days after the last renewal; <0 off
     EffectConfig effect;
     RewardConfig reward;  ///< kind = reward only
 };
