@@ -16,7 +16,7 @@ inline constexpr float kNever = std::numeric_limits<float>::infinity();
 inline std::int64_t purchase_cents(const Population& pop, std::size_t i, const SpendModel& spend, Draws& e) {
     const std::int64_t cents = spend.draw_cents(e, pop, i);
     if (pop.spend_mult.empty() || pop.spend_mult[i] == 1.0f) return cents;
-    return std::llround(double(cents) * double(pop.spend_mult[i]));
+    return round_non_negative(double(cents) * double(pop.spend_mult[i]));
 }
 
 /// Multiplier of customer i's purchase rate and of its risk of leaving (1 without strategies).

@@ -15,6 +15,13 @@
 
 namespace retsim {
 
+/// std::llround for non-negative x below 2^52, without the library call on the purchase path:
+/// x - trunc(x) is exact there, so halves round away from zero exactly as llround does.
+[[nodiscard]] inline std::int64_t round_non_negative(double x) {
+    const double whole = std::trunc(x);
+    return std::int64_t(whole) + (x - whole >= 0.5 ? 1 : 0);
+}
+
 /// Where a model reports purchases: counts and exact money of one (group, step) cell.
 /// Margin is rounded to the cent per purchase, so every total is a sum of exact integers.
 struct PurchaseSink {
@@ -28,7 +35,7 @@ struct PurchaseSink {
         purchases += 1;
         repeat_purchases += repeat ? 1 : 0;
         revenue_cents += spend_cents;
-        margin_cents += std::llround(double(spend_cents) * margin_fraction);
+        margin_cents += round_non_negative(double(spend_cents) * margin_fraction);
     }
 };
 

@@ -38,10 +38,14 @@ void update_sentiment(const SentimentConfig& c, const RandomKey& rk, Population&
     for (std::size_t i = begin; i < end; ++i) {
         if (double(pop.death_day[i]) < start) continue;  // gone: no feelings to track
         Draws d(rk, pop.key[i], Stream::Sentiment, step);
-        // Five uniforms in a fixed order, whatever happens: a change of one probability never
-        // shifts the draws behind the others.
-        const double u_failure = d.uniform(), u_complaint = d.uniform(), u_consider = d.uniform(),
-                     u_decide = d.uniform(), u_signal = d.uniform();
+        // Five uniforms from the first four words, in a fixed order whatever happens (a change of
+        // one probability never shifts the draws behind the others): one Philox block per
+        // customer and step. The complaint and signal draws share a word, 32 bits each, ample
+        // for probabilities of that kind.
+        const double u_failure = d.uniform(), u_consider = d.uniform(), u_decide = d.uniform();
+        const std::uint64_t shared = d.bits();
+        const double u_complaint = (double(shared >> 32) + 0.5) * 0x1.0p-32;
+        const double u_signal = (double(shared & 0xffffffffu) + 0.5) * 0x1.0p-32;
         const Mood before = mood_of(pop, i);
         Mood mood = before;
         const std::uint8_t signal_bit = pop.mood[i] & kSignalSwitchingBit;
