@@ -793,7 +793,7 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
     sum.mean_spend_cents = sum.purchases > 0 ? double(sum.revenue_cents) / double(sum.purchases) : 0.0;
     sum.customer_days = plan.customer_days;
     sum.wall_seconds = wall_seconds;
-    sum.bytes_per_customer = pop.bytes_per_customer();
+    sum.bytes_per_customer = pop.bytes_per_customer() + (strategies ? strategies->bytes_per_customer() : 0);
     sum.threads = std::max(1, threads);
     result.model_parameters = sc.population.behaviour->parameters();
 

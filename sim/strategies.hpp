@@ -81,6 +81,8 @@ public:
     StrategyRunner(const Scenario& sc, const Behaviour& model, std::size_t customers, const MoodMultipliers* moods);
 
     [[nodiscard]] std::size_t count() const { return strategies_.size(); }
+    /// Bytes of strategy state per customer.
+    [[nodiscard]] std::size_t bytes_per_customer() const;
     /// True when some strategy ranks or budgets across the population: the engine must then
     /// run all blocks step by step with select() in between.
     [[nodiscard]] bool needs_selection() const { return needs_selection_; }

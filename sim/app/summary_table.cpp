@@ -114,6 +114,34 @@ std::string format_summary(const Scenario& sc, const RunResult& r) {
         }
     }
 
+    // Where the next currency unit earns more: margin returned per unit of acquisition spend
+    // (discounted margin of the channels' customers) against incremental margin per unit of
+    // retention spend (strategies measured against their holdouts).
+    double acquisition_spend = 0, acquisition_margin = 0, retention_cost = 0, retention_margin = 0;
+    for (std::size_t c = 0; c < r.channels.name.size(); ++c) {
+        acquisition_spend += double(r.channels.spend_cents[c]);
+        acquisition_margin += r.channels.discounted_margin_cents[c];
+    }
+    for (std::size_t k = 0; k < st.name.size(); ++k) {
+        if (!std::isfinite(st.incremental_margin_cents[k])) continue;
+        retention_cost += double(st.cost_cents[k]);
+        retention_margin += st.incremental_margin_cents[k] + double(st.fee_income_cents[k]);
+    }
+    if (acquisition_spend > 0 || retention_cost > 0) {
+        out << "\n  margin returned per currency unit spent\n";
+        char line_text[160];
+        if (acquisition_spend > 0) {
+            std::snprintf(line_text, sizeof line_text, "  %-26s%20.2f   (channels' customers, discounted, over the horizon)\n",
+                          "on acquisition", acquisition_margin / acquisition_spend);
+            out << line_text;
+        }
+        if (retention_cost > 0) {
+            std::snprintf(line_text, sizeof line_text, "  %-26s%20.2f   (strategies, incremental against their holdouts)\n",
+                          "on retention", retention_margin / retention_cost);
+            out << line_text;
+        }
+    }
+
     char perf[160];
     std::snprintf(perf, sizeof perf, "\n  %.4g customer-days in %.3f s on %d threads: %.3g customer-days/s, %zu bytes per customer\n",
                   s.customer_days, s.wall_seconds, s.threads,
