@@ -290,14 +290,35 @@ void StrategyRunner::select(std::vector<std::vector<std::vector<Candidate>>*>& p
         }
         // Highest score first; equal scores in key order (keys are unique): a total order, so
         // the choice does not depend on how customers were split into blocks.
-        std::sort(all.begin(), all.end(), [](const Candidate* a, const Candidate* b) {
+        const auto before = [](const Candidate* a, const Candidate* b) {
             return a->score != b->score ? a->score > b->score : a->key < b->key;
-        });
-        const auto keep = std::size_t(std::ceil(st.top_fraction * double(all.size()) - 1e-9));
+        };
+        const std::size_t keep = std::min(all.size(), std::size_t(std::ceil(st.top_fraction * double(all.size()) - 1e-9)));
+        const bool capped = std::isfinite(st.budget_per_week_cents);
+        if (!capped) {
+            // Only the set of the top `keep` matters, not their order.
+            std::nth_element(all.begin(), all.begin() + std::ptrdiff_t(keep), all.end(), before);
+            for (std::size_t j = 0; j < keep; ++j) all[j]->chosen = true;
+            continue;
+        }
         const double budget = std::floor(st.budget_per_week_cents * step_days / 7.0);
         const double reserve = double(st.cost_per_contact_cents + st.cost_per_incentive_cents);
+        // The budget pays for at most this many contacts; sort only a prefix that is likely to
+        // hold them (with the held-out customers among them), and more if it does not.
+        const double affordable = reserve > 0.0 ? std::floor(budget / reserve) : double(keep);
+        std::size_t sorted = 0;
+        const auto sort_prefix = [&](std::size_t want) {
+            want = std::min(want, keep);
+            if (want <= sorted) return;
+            std::partial_sort(all.begin() + std::ptrdiff_t(sorted), all.begin() + std::ptrdiff_t(want),
+                              all.begin() + std::ptrdiff_t(keep), before);
+            sorted = want;
+        };
+        if (keep < all.size()) std::nth_element(all.begin(), all.begin() + std::ptrdiff_t(keep), all.end(), before);
+        sort_prefix(std::size_t(std::min(double(keep), 2.0 * affordable + 64.0)));
         double committed = 0.0;
-        for (std::size_t j = 0; j < std::min(keep, all.size()); ++j) {
+        for (std::size_t j = 0; j < keep; ++j) {
+            if (j == sorted) sort_prefix(2 * sorted + 64);
             Candidate& c = *all[j];
             if (!c.holdout) {
                 // The contact and the incentive, should the customer take it, are reserved in
