@@ -219,6 +219,8 @@ void check_shapes(const std::string& path, const RunResult& r) {
     series("margin_cents", ts.margin_cents.size());
     series("acquisition_cost_cents", ts.acquisition_cost_cents.size());
     series("fixed_cost_cents", ts.fixed_cost_cents.size());
+    series("strategy_cost_cents", ts.strategy_cost_cents.size());
+    series("fee_income_cents", ts.fee_income_cents.size());
     series("profit_cents", ts.profit_cents.size());
     series("discount_factor", ts.discount_factor.size());
     series("discounted_profit_cents", ts.discounted_profit_cents.size());
@@ -258,6 +260,61 @@ void check_shapes(const std::string& path, const RunResult& r) {
     channel("margin_cents", ch.margin_cents.size());
     channel("discounted_margin_cents", ch.discounted_margin_cents.size());
     channel("roi", ch.roi.size());
+
+    const StrategyTable& st = r.strategies;
+    const std::size_t strategies = st.name.size();
+    const auto strategy = [&](const char* name, std::size_t size) {
+        expect_length(path, std::string("strategies/") + name, size, strategies, "strategies");
+    };
+    const auto strategy_matrix = [&](const char* name, std::size_t size) {
+        expect_length(path, std::string("strategies/") + name, size, strategies * steps,
+                      "strategies x steps");
+    };
+    strategy("kind", st.kind.size());
+    strategy("candidates", st.candidates.size());
+    strategy("held_out", st.held_out.size());
+    strategy("contacts", st.contacts.size());
+    strategy("contacts_on_gone", st.contacts_on_gone.size());
+    strategy("responses", st.responses.size());
+    strategy("revived", st.revived.size());
+    strategy("unsubscribed", st.unsubscribed.size());
+    strategy("contact_cost_cents", st.contact_cost_cents.size());
+    strategy("incentive_cost_cents", st.incentive_cost_cents.size());
+    strategy("redemption_cost_cents", st.redemption_cost_cents.size());
+    strategy("rebate_cost_cents", st.rebate_cost_cents.size());
+    strategy("fixed_cost_cents", st.fixed_cost_cents.size());
+    strategy("cost_cents", st.cost_cents.size());
+    strategy("spent_on_gone_cents", st.spent_on_gone_cents.size());
+    strategy("fee_income_cents", st.fee_income_cents.size());
+    strategy("points_issued", st.points_issued.size());
+    strategy("points_redeemed", st.points_redeemed.size());
+    strategy("points_expired", st.points_expired.size());
+    strategy("points_outstanding", st.points_outstanding.size());
+    strategy("rewards_redeemed", st.rewards_redeemed.size());
+    strategy("members", st.members.size());
+    strategy("liability_cents", st.liability_cents.size());
+    strategy("breakage_fraction", st.breakage_fraction.size());
+    strategy("treated", st.treated.size());
+    strategy("control", st.control.size());
+    strategy("treated_revenue_per_customer_cents", st.treated_revenue_per_customer_cents.size());
+    strategy("control_revenue_per_customer_cents", st.control_revenue_per_customer_cents.size());
+    strategy("incremental_margin_cents", st.incremental_margin_cents.size());
+    strategy("incremental_margin_low_cents", st.incremental_margin_low_cents.size());
+    strategy("incremental_margin_high_cents", st.incremental_margin_high_cents.size());
+    strategy("roi", st.roi.size());
+    strategy("roi_low", st.roi_low.size());
+    strategy("roi_high", st.roi_high.size());
+    strategy("incremental_retained", st.incremental_retained.size());
+    strategy("cost_per_retained_cents", st.cost_per_retained_cents.size());
+    strategy("payback_days", st.payback_days.size());
+    strategy_matrix("cost_by_step_cents", st.cost_by_step_cents.size());
+    strategy_matrix("contacts_by_step", st.contacts_by_step.size());
+    strategy_matrix("responses_by_step", st.responses_by_step.size());
+    strategy_matrix("members_by_step", st.members_by_step.size());
+    strategy_matrix("points_outstanding_by_step", st.points_outstanding_by_step.size());
+    strategy_matrix("liability_by_step_cents", st.liability_by_step_cents.size());
+    strategy_matrix("incremental_margin_by_step_cents",
+                    st.incremental_margin_by_step_cents.size());
 
     if (!r.customers) return;
     const Population& p = *r.customers;
@@ -357,8 +414,14 @@ void write_time_series(const Context& ctx, hid_t file, const RunResult& r) {
                  {"cents", "acquisition spend in the step", "step"});
     write_vector(ctx, g, at, "fixed_cost_cents", ts.fixed_cost_cents,
                  {"cents", "fixed costs in the step", "step"});
+    write_vector(ctx, g, at, "strategy_cost_cents", ts.strategy_cost_cents,
+                 {"cents", "retention strategies' costs in the step: contacts, incentives, "
+                           "redeemed rewards, rebates and fixed costs, all strategies", "step"});
+    write_vector(ctx, g, at, "fee_income_cents", ts.fee_income_cents,
+                 {"cents", "reward-program membership fees in the step, all strategies", "step"});
     write_vector(ctx, g, at, "profit_cents", ts.profit_cents,
-                 {"cents", "margin - acquisition cost - fixed cost, in the step", "step"});
+                 {"cents", "margin + fee income - acquisition cost - fixed cost - strategy cost, "
+                           "in the step", "step"});
     write_vector(ctx, g, at, "discount_factor", ts.discount_factor,
                  {"1", "(1 + annual discount rate)^(-time_days/365)", "step"});
     write_vector(ctx, g, at, "discounted_profit_cents", ts.discounted_profit_cents,
@@ -430,6 +493,144 @@ void write_channels(const Context& ctx, hid_t file, const RunResult& r) {
                  {"1", "(discounted margin - spend) / spend; NaN when spend is 0", "channel"});
 }
 
+void write_strategies(const Context& ctx, hid_t file, const RunResult& r) {
+    const std::string at = "/strategies";
+    Handle g = create_group(ctx, file, "strategies");
+    const StrategyTable& st = r.strategies;
+    const hsize_t strategies = st.name.size();
+    const hsize_t steps = r.steps;
+    const char* row = "strategy";
+    const char* by_step = "strategy, step";
+    write_string_vector(ctx, g, at, "name", st.name,
+                        {"", "strategy name from the scenario ([[strategies]] in order)", row});
+    write_string_vector(ctx, g, at, "kind", st.kind,
+                        {"", "what a response does: contact, win_back or reward", row});
+
+    // Totals over the run.
+    write_vector(ctx, g, at, "candidates", st.candidates,
+                 {"customer-epochs", "eligible customers considered, summed over decision "
+                                     "epochs (holdout included)", row});
+    write_vector(ctx, g, at, "held_out", st.held_out,
+                 {"customer-epochs", "chosen customers in the holdout (control), not contacted, "
+                                     "summed over epochs", row});
+    write_vector(ctx, g, at, "contacts", st.contacts,
+                 {"contacts", "contacts made over the run", row});
+    write_vector(ctx, g, at, "contacts_on_gone", st.contacts_on_gone,
+                 {"contacts", "truth: contacts of customers who had already left", row});
+    write_vector(ctx, g, at, "responses", st.responses,
+                 {"responses", "contacted customers who responded, over the run; win-back: "
+                               "revivals included", row});
+    write_vector(ctx, g, at, "revived", st.revived,
+                 {"customers", "win-back: contacted customers who had left and came back", row});
+    write_vector(ctx, g, at, "unsubscribed", st.unsubscribed,
+                 {"customers", "contacted customers who opted out of the strategy for good",
+                  row});
+    write_vector(ctx, g, at, "contact_cost_cents", st.contact_cost_cents,
+                 {"cents", "contacts x cost_per_contact_cents", row});
+    write_vector(ctx, g, at, "incentive_cost_cents", st.incentive_cost_cents,
+                 {"cents", "responses x cost_per_incentive_cents", row});
+    write_vector(ctx, g, at, "redemption_cost_cents", st.redemption_cost_cents,
+                 {"cents", "reward program: rewards_redeemed x reward_cost_cents", row});
+    write_vector(ctx, g, at, "rebate_cost_cents", st.rebate_cost_cents,
+                 {"cents", "reward program: volume rebates paid", row});
+    write_vector(ctx, g, at, "fixed_cost_cents", st.fixed_cost_cents,
+                 {"cents", "fixed costs while the strategy runs", row});
+    write_vector(ctx, g, at, "cost_cents", st.cost_cents,
+                 {"cents", "contact + incentive + redemption + rebate + fixed cost", row});
+    write_vector(ctx, g, at, "spent_on_gone_cents", st.spent_on_gone_cents,
+                 {"cents", "truth: contact cost spent on customers who had already left", row});
+    write_vector(ctx, g, at, "fee_income_cents", st.fee_income_cents,
+                 {"cents", "reward program: membership fees", row});
+    write_vector(ctx, g, at, "points_issued", st.points_issued,
+                 {"points", "reward program: points earned by members", row});
+    write_vector(ctx, g, at, "points_redeemed", st.points_redeemed,
+                 {"points", "reward program: points spent on rewards", row});
+    write_vector(ctx, g, at, "points_expired", st.points_expired,
+                 {"points", "reward program: points lost to expiry", row});
+    write_vector(ctx, g, at, "points_outstanding", st.points_outstanding,
+                 {"points", "reward program: points held by members at the end; "
+                            "points_issued = points_redeemed + points_expired + "
+                            "points_outstanding", row});
+    write_vector(ctx, g, at, "rewards_redeemed", st.rewards_redeemed,
+                 {"rewards", "reward program: rewards claimed", row});
+    write_vector(ctx, g, at, "members", st.members,
+                 {"customers", "reward program: members at the end", row});
+    write_vector(ctx, g, at, "liability_cents", st.liability_cents,
+                 {"cents", "reward program: points_outstanding x reward_cost_cents / "
+                           "reward_threshold_points, at the end", row});
+    write_vector(ctx, g, at, "breakage_fraction", st.breakage_fraction,
+                 {"1", "points_expired / (points_expired + points_redeemed); NaN when both "
+                       "are 0", row});
+
+    // Treated against holdout, at the end of the run.
+    write_vector(ctx, g, at, "treated", st.treated,
+                 {"customers", "customers chosen at least once and contacted (not in the "
+                               "holdout)", row});
+    write_vector(ctx, g, at, "control", st.control,
+                 {"customers", "holdout customers chosen at least once by the same rules, "
+                               "never contacted", row});
+    write_vector(ctx, g, at, "treated_revenue_per_customer_cents",
+                 st.treated_revenue_per_customer_cents,
+                 {"cents per customer", "mean revenue of the treated since each was first "
+                                        "chosen; NaN without treated customers", row});
+    write_vector(ctx, g, at, "control_revenue_per_customer_cents",
+                 st.control_revenue_per_customer_cents,
+                 {"cents per customer", "mean revenue of the control since each was first "
+                                        "chosen; NaN without a holdout", row});
+    write_vector(ctx, g, at, "incremental_margin_cents", st.incremental_margin_cents,
+                 {"cents", "(treated mean revenue - control mean revenue) x treated x "
+                           "margin_fraction; NaN without a holdout", row});
+    write_vector(ctx, g, at, "incremental_margin_low_cents", st.incremental_margin_low_cents,
+                 {"cents", "lower end of the 95% Welch interval of incremental_margin_cents "
+                           "(normal quantile)", row});
+    write_vector(ctx, g, at, "incremental_margin_high_cents", st.incremental_margin_high_cents,
+                 {"cents", "upper end of the 95% Welch interval of incremental_margin_cents "
+                           "(normal quantile)", row});
+    write_vector(ctx, g, at, "roi", st.roi,
+                 {"1", "(incremental margin + fees - cost) / cost; NaN when cost is 0 or "
+                       "without a holdout", row});
+    write_vector(ctx, g, at, "roi_low", st.roi_low,
+                 {"1", "roi at incremental_margin_low_cents", row});
+    write_vector(ctx, g, at, "roi_high", st.roi_high,
+                 {"1", "roi at incremental_margin_high_cents", row});
+    write_vector(ctx, g, at, "incremental_retained", st.incremental_retained,
+                 {"customers", "truth: treated x (alive share of treated - alive share of "
+                               "control) at the end; NaN without a holdout", row});
+    write_vector(ctx, g, at, "cost_per_retained_cents", st.cost_per_retained_cents,
+                 {"cents per customer", "cost / incremental_retained; NaN when "
+                                        "incremental_retained <= 0 or NaN", row});
+    write_vector(ctx, g, at, "payback_days", st.payback_days,
+                 {"days", "first step end at which the cumulative incremental margin reaches "
+                          "the cumulative cost net of fees; NaN when never", row});
+
+    // [strategy][step]
+    write_array(ctx, g, at, "cost_by_step_cents", st.cost_by_step_cents.data(),
+                {strategies, steps},
+                {"cents", "contact + incentive + redemption + rebate + fixed cost in the step",
+                 by_step});
+    write_array(ctx, g, at, "contacts_by_step", st.contacts_by_step.data(), {strategies, steps},
+                {"contacts", "contacts made at the step's decision epoch", by_step});
+    write_array(ctx, g, at, "responses_by_step", st.responses_by_step.data(),
+                {strategies, steps},
+                {"responses", "responses at the step's decision epoch", by_step});
+    write_array(ctx, g, at, "members_by_step", st.members_by_step.data(), {strategies, steps},
+                {"customers", "reward program: members at the step's decision epoch, before "
+                              "that epoch's new members join", by_step});
+    write_array(ctx, g, at, "points_outstanding_by_step", st.points_outstanding_by_step.data(),
+                {strategies, steps},
+                {"points", "reward program: points held by members at the step's decision "
+                           "epoch", by_step});
+    write_array(ctx, g, at, "liability_by_step_cents", st.liability_by_step_cents.data(),
+                {strategies, steps},
+                {"cents", "points_outstanding_by_step x reward_cost_cents / "
+                          "reward_threshold_points", by_step});
+    write_array(ctx, g, at, "incremental_margin_by_step_cents",
+                st.incremental_margin_by_step_cents.data(), {strategies, steps},
+                {"cents", "cumulative incremental margin at the step's decision epoch, as "
+                          "incremental_margin_cents; NaN until both treated and control have "
+                          "customers", by_step});
+}
+
 void write_summary(const Context& ctx, hid_t file, const RunResult& r) {
     const std::string at = "/summary";
     Handle g = create_group(ctx, file, "summary");
@@ -452,8 +653,12 @@ void write_summary(const Context& ctx, hid_t file, const RunResult& r) {
                  {"cents", "total acquisition spend"});
     write_scalar(ctx, g, at, "fixed_cost_cents", s.fixed_cost_cents,
                  {"cents", "total fixed costs"});
+    write_scalar(ctx, g, at, "strategy_cost_cents", s.strategy_cost_cents,
+                 {"cents", "total cost of the retention strategies"});
+    write_scalar(ctx, g, at, "fee_income_cents", s.fee_income_cents,
+                 {"cents", "total reward-program membership fees"});
     write_scalar(ctx, g, at, "profit_cents", s.profit_cents,
-                 {"cents", "margin - acquisition cost - fixed cost"});
+                 {"cents", "margin + fee income - acquisition cost - fixed cost - strategy cost"});
     write_scalar(ctx, g, at, "discounted_profit_cents", s.discounted_profit_cents,
                  {"cents", "profit discounted to the start of the run"});
     write_scalar(ctx, g, at, "cac_cents", s.cac_cents,
@@ -553,6 +758,7 @@ void write_file(const std::string& temporary, const std::string& path, const Run
     write_time_series(ctx, file, r);
     write_cohorts(ctx, file, r);
     write_channels(ctx, file, r);
+    write_strategies(ctx, file, r);
     write_summary(ctx, file, r);
     write_model(ctx, file, r);
     if (r.customers) write_customers(ctx, file, r);
@@ -714,13 +920,14 @@ std::string summary_label(const std::string& name, const std::string& units) {
 }
 
 /// Summary datasets in the order they are written, so the description reads top-down.
-constexpr std::array<const char*, 18> kSummaryOrder = {
-    "customers",       "initial_customers",      "acquired_customers",
-    "alive_at_end",    "purchases",              "repeat_purchases",
-    "revenue_cents",   "margin_cents",           "acquisition_cost_cents",
-    "fixed_cost_cents", "profit_cents",          "discounted_profit_cents",
-    "cac_cents",       "mean_spend_cents",       "customer_days",
-    "wall_seconds",    "bytes_per_customer",     "threads"};
+constexpr std::array<const char*, 20> kSummaryOrder = {
+    "customers",           "initial_customers",       "acquired_customers",
+    "alive_at_end",        "purchases",               "repeat_purchases",
+    "revenue_cents",       "margin_cents",            "acquisition_cost_cents",
+    "fixed_cost_cents",    "strategy_cost_cents",     "fee_income_cents",
+    "profit_cents",        "discounted_profit_cents", "cac_cents",
+    "mean_spend_cents",    "customer_days",           "wall_seconds",
+    "bytes_per_customer",  "threads"};
 
 std::vector<std::string> read_string_dataset(const Context& ctx, hid_t dataset,
                                              const std::string& path) {
@@ -848,6 +1055,18 @@ std::string describe_result_file(const std::string& path) {
     };
     line("cohort groups", count_text(length_of(datasets, "/cohorts/cohort")));
     line("channels", count_text(length_of(datasets, "/channels/name")));
+    if (find_dataset(datasets, "/strategies/name") != nullptr) {
+        Handle names_set = ctx.own(H5Dopen2(file, "strategies/name", H5P_DEFAULT), H5Dclose,
+                                   "open /strategies/name");
+        const std::vector<std::string> names =
+            read_string_dataset(ctx, names_set, "/strategies/name");
+        std::string text = format_count(std::int64_t(names.size()));
+        for (std::size_t i = 0; i < names.size(); ++i) text += (i == 0 ? ": " : ", ") + names[i];
+        line("strategies", text);
+    } else {
+        // Files before format 1.1 have no /strategies group.
+        line("strategies", "not recorded");
+    }
     const std::optional<hsize_t> customers = length_of(datasets, "/customers/key");
     line("customers", customers ? "stored (" + format_count(std::int64_t(*customers)) + " rows)"
                                 : std::string("not stored"));

@@ -11,7 +11,7 @@
 
 namespace retsim {
 
-inline constexpr const char* kFormatVersion = "1.0";
+inline constexpr const char* kFormatVersion = "1.1";
 
 /// Provenance stored as root attributes.
 struct RunMetadata {

@@ -1,14 +1,21 @@
 #!/usr/bin/python3
 """Opens a retsim result with h5py, as a user would, and checks its layout and identities.
 
-Usage: tests/check_result_h5py.py FILE.h5
+Usage: tests/check_result_h5py.py FILE.h5 [--budget STRATEGY CONTACT_CENTS INCENTIVE_CENTS
+                                           BUDGET_CENTS]
 
-Checks (layout: docs/hdf5_layout.md, format 1.x): the required root attributes; every
-time-series dataset has length `steps` and the stage axes match the stage_names and
+Checks (layout: docs/hdf5_layout.md, format 1.1 or later 1.x): the required root attributes;
+every time-series dataset has length `steps` and the stage axes match the stage_names and
 truth_names attributes; stage_counts equals stage_by_truth summed over truth; profit =
-margin - acquisition - fixed in every step; the summary totals equal the sums of the time
-series; the cohort tables add up to the time series (customers, margin, revenue, purchases,
-alive, stage_by_truth). Prints one OK line, or every failure and exits 1.
+margin + fee income - acquisition - fixed - strategy cost in every step; the summary totals
+equal the sums of the time series; the cohort tables add up to the time series (customers,
+margin, revenue, purchases, alive, stage_by_truth); the /strategies table has the documented
+shapes, its costs add up (cost = contact + incentive + redemption + rebate + fixed, per
+strategy, per step and to the time series) and its points
+balance (issued = redeemed + expired + outstanding). --budget also checks that the named
+strategy never spent more than BUDGET_CENTS in a step on contacts and incentives:
+contacts_by_step x CONTACT_CENTS + responses_by_step x INCENTIVE_CENTS <= BUDGET_CENTS.
+Prints one OK line, or every failure and exits 1.
 """
 
 import sys
@@ -35,7 +42,8 @@ REQUIRED_ROOT = {
 SERIES_1D = [
     "time_days", "customers", "acquired", "alive", "purchases", "repeat_purchases",
     "revenue_cents", "margin_cents", "acquisition_cost_cents", "fixed_cost_cents",
-    "profit_cents", "discount_factor", "discounted_profit_cents",
+    "strategy_cost_cents", "fee_income_cents", "profit_cents", "discount_factor",
+    "discounted_profit_cents",
 ]
 
 COHORT_ROWS = [
@@ -52,9 +60,32 @@ CHANNEL_COLUMNS = [
 SUMMARY_FIELDS = [
     "customers", "initial_customers", "acquired_customers", "alive_at_end", "purchases",
     "repeat_purchases", "revenue_cents", "margin_cents", "acquisition_cost_cents",
-    "fixed_cost_cents", "profit_cents", "discounted_profit_cents", "cac_cents",
+    "fixed_cost_cents", "strategy_cost_cents", "fee_income_cents", "profit_cents",
+    "discounted_profit_cents", "cac_cents",
     "mean_spend_cents", "customer_days", "wall_seconds", "bytes_per_customer", "threads",
 ]
+
+# /strategies (format 1.1): one row per strategy, then [strategy, step] matrices.
+STRATEGY_ROWS = {
+    "name": "O", "kind": "O",
+    "candidates": "i8", "held_out": "i8", "contacts": "i8", "contacts_on_gone": "i8",
+    "responses": "i8", "revived": "i8", "unsubscribed": "i8", "contact_cost_cents": "i8",
+    "incentive_cost_cents": "i8", "redemption_cost_cents": "i8", "rebate_cost_cents": "i8",
+    "fixed_cost_cents": "i8",
+    "cost_cents": "i8", "spent_on_gone_cents": "i8", "fee_income_cents": "i8",
+    "points_issued": "i8", "points_redeemed": "i8", "points_expired": "i8",
+    "points_outstanding": "i8", "rewards_redeemed": "i8", "members": "i8",
+    "liability_cents": "f8", "breakage_fraction": "f8", "treated": "i8", "control": "i8",
+    "treated_revenue_per_customer_cents": "f8", "control_revenue_per_customer_cents": "f8",
+    "incremental_margin_cents": "f8", "incremental_margin_low_cents": "f8",
+    "incremental_margin_high_cents": "f8", "roi": "f8", "roi_low": "f8", "roi_high": "f8",
+    "incremental_retained": "f8", "cost_per_retained_cents": "f8", "payback_days": "f8",
+}
+STRATEGY_MATRICES = {
+    "cost_by_step_cents": "i8", "contacts_by_step": "i8", "responses_by_step": "i8",
+    "members_by_step": "i8", "points_outstanding_by_step": "i8",
+    "liability_by_step_cents": "f8", "incremental_margin_by_step_cents": "f8",
+}
 
 
 class Checker:
@@ -113,10 +144,11 @@ def check_layout(f, c):
     if c.failures:
         return None
     c.expect(f.attrs["program"] == "retsim", f"program is {f.attrs['program']!r}, not 'retsim'")
-    c.expect(str(f.attrs["format_version"]).startswith("1."),
-             f"format_version {f.attrs['format_version']!r} is not 1.x")
+    major, _, minor = str(f.attrs["format_version"]).partition(".")
+    c.expect(major == "1" and minor.isdigit() and int(minor) >= 1,
+             f"format_version {f.attrs['format_version']!r} is not 1.1 or a later 1.x")
 
-    for group in ["time_series", "cohorts", "channels", "summary", "model"]:
+    for group in ["time_series", "cohorts", "channels", "strategies", "summary", "model"]:
         c.expect(group in f and isinstance(f[group], h5py.Group), f"group /{group} is missing")
     if c.failures:
         return None
@@ -186,6 +218,33 @@ def check_layout(f, c):
     c.expect(f["model/parameter_names"].shape == f["model/parameter_values"].shape,
              "/model/parameter_names and parameter_values differ in length")
 
+    strategies = f["strategies"]
+    for name in list(STRATEGY_ROWS) + list(STRATEGY_MATRICES):
+        if not c.expect(name in strategies, f"/strategies/{name} is missing"):
+            continue
+        for a in ["units", "description", "dimensions"]:
+            c.expect(a in strategies[name].attrs, f"/strategies/{name} has no {a} attribute")
+    if c.failures:
+        return None
+    n_strategies = strategies["name"].shape[0]
+    for name, kind in STRATEGY_ROWS.items():
+        d = strategies[name]
+        c.expect(d.shape == (n_strategies,),
+                 f"/strategies/{name} has shape {d.shape}, expected ({n_strategies},)")
+        c.expect(d.dtype.kind == "O" if kind == "O" else d.dtype == np.dtype(kind),
+                 f"/strategies/{name} has dtype {d.dtype}, expected {kind}")
+        c.expect(d.attrs["dimensions"] == "strategy",
+                 f"/strategies/{name} dimensions {d.attrs['dimensions']!r}, expected 'strategy'")
+    for name, kind in STRATEGY_MATRICES.items():
+        d = strategies[name]
+        c.expect(d.shape == (n_strategies, steps),
+                 f"/strategies/{name} has shape {d.shape}, expected ({n_strategies}, {steps})")
+        c.expect(d.dtype == np.dtype(kind),
+                 f"/strategies/{name} has dtype {d.dtype}, expected {kind}")
+        c.expect(d.attrs["dimensions"] == "strategy, step",
+                 f"/strategies/{name} dimensions {d.attrs['dimensions']!r}, "
+                 "expected 'strategy, step'")
+
     if "customers" in f:
         customers = f["customers"]
         lengths = {name: d.shape for name, d in customers.items()}
@@ -214,8 +273,10 @@ def check_identities(f, c, stages, truth):
             by_truth[:, :, alive_column].sum(axis=1), ts["alive"])
 
     # Money per step.
-    c.equal("profit_cents vs margin - acquisition - fixed, per step", ts["profit_cents"],
-            ts["margin_cents"] - ts["acquisition_cost_cents"] - ts["fixed_cost_cents"])
+    c.equal("profit_cents vs margin + fees - acquisition - fixed - strategy cost, per step",
+            ts["profit_cents"],
+            ts["margin_cents"] + ts["fee_income_cents"] - ts["acquisition_cost_cents"]
+            - ts["fixed_cost_cents"] - ts["strategy_cost_cents"])
     c.close("discounted_profit_cents vs profit_cents * discount_factor",
             ts["discounted_profit_cents"], ts["profit_cents"] * ts["discount_factor"])
 
@@ -225,7 +286,8 @@ def check_identities(f, c, stages, truth):
 
     # Summary totals vs the time series.
     for name in ["purchases", "repeat_purchases", "revenue_cents", "margin_cents",
-                 "acquisition_cost_cents", "fixed_cost_cents", "profit_cents"]:
+                 "acquisition_cost_cents", "fixed_cost_cents", "strategy_cost_cents",
+                 "fee_income_cents", "profit_cents"]:
         c.equal(f"summary/{name} vs sum of time_series/{name}", summary[name],
                 ts[name].sum())
     c.equal("summary/acquired_customers vs sum of time_series/acquired",
@@ -262,10 +324,116 @@ def check_identities(f, c, stages, truth):
         c.equal("rows of /customers vs summary/customers", f["customers/key"].shape[0],
                 summary["customers"])
 
+    check_strategies(f, c, ts)
+
+
+def check_strategies(f, c, ts):
+    """Costs add up, points balance, and the strategies account for the time-series columns."""
+    g = f["strategies"]
+    st = {name: g[name][()] for name in list(STRATEGY_ROWS) + list(STRATEGY_MATRICES)
+          if STRATEGY_ROWS.get(name) != "O"}
+    names = list(g["name"].asstr()[()])
+    steps = ts["profit_cents"].shape[0]
+    # With no strategies the sums are zeros, and so must the time-series columns be.
+    c.equal("time_series/strategy_cost_cents vs cost_by_step_cents summed over strategies",
+            ts["strategy_cost_cents"], st["cost_by_step_cents"].sum(axis=0, dtype=np.int64))
+    c.equal("sum of time_series/fee_income_cents vs sum of strategies/fee_income_cents",
+            ts["fee_income_cents"].sum(), st["fee_income_cents"].sum(dtype=np.int64))
+    for k, name in enumerate(names):
+        row = {key: value[k] for key, value in st.items()}
+        where = f"strategy {name!r}"
+        c.equal(f"{where}: points_issued vs points_redeemed + points_expired + "
+                f"points_outstanding", row["points_issued"],
+                row["points_redeemed"] + row["points_expired"] + row["points_outstanding"])
+        c.equal(f"{where}: cost_cents vs contact + incentive + redemption + rebate + fixed cost",
+                row["cost_cents"],
+                row["contact_cost_cents"] + row["incentive_cost_cents"]
+                + row["redemption_cost_cents"] + row["rebate_cost_cents"]
+                + row["fixed_cost_cents"])
+        c.equal(f"{where}: cost_by_step_cents summed over steps vs cost_cents",
+                row["cost_by_step_cents"].sum(), row["cost_cents"])
+        c.equal(f"{where}: contacts_by_step summed over steps vs contacts",
+                row["contacts_by_step"].sum(), row["contacts"])
+        c.equal(f"{where}: responses_by_step summed over steps vs responses",
+                row["responses_by_step"].sum(), row["responses"])
+        if steps > 0:
+            c.equal(f"{where}: last points_outstanding_by_step vs points_outstanding",
+                    row["points_outstanding_by_step"][-1], row["points_outstanding"])
+            c.equal(f"{where}: last members_by_step vs members",
+                    row["members_by_step"][-1], row["members"])
+        c.expect(row["contacts_on_gone"] <= row["contacts"],
+                 f"{where}: contacts_on_gone {row['contacts_on_gone']} > contacts "
+                 f"{row['contacts']}")
+        c.expect(row["unsubscribed"] <= row["contacts"],
+                 f"{where}: unsubscribed {row['unsubscribed']} > contacts {row['contacts']}")
+        c.expect(row["responses"] <= row["contacts"],
+                 f"{where}: responses {row['responses']} > contacts {row['contacts']}")
+        c.expect(row["spent_on_gone_cents"] <= row["cost_cents"],
+                 f"{where}: spent_on_gone_cents {row['spent_on_gone_cents']} > cost_cents "
+                 f"{row['cost_cents']}")
+        used = row["points_expired"] + row["points_redeemed"]
+        if used > 0:
+            c.close(f"{where}: breakage_fraction vs expired / (expired + redeemed)",
+                    row["breakage_fraction"], row["points_expired"] / used)
+        else:
+            c.expect(np.isnan(row["breakage_fraction"]),
+                     f"{where}: breakage_fraction {row['breakage_fraction']} without points "
+                     "expired or redeemed, expected NaN")
+        if steps > 0:
+            c.close(f"{where}: liability_cents vs last liability_by_step_cents",
+                    row["liability_cents"], row["liability_by_step_cents"][-1])
+        cost = float(row["cost_cents"])
+        fees = float(row["fee_income_cents"])
+        for roi, margin in [("roi", "incremental_margin_cents"),
+                            ("roi_low", "incremental_margin_low_cents"),
+                            ("roi_high", "incremental_margin_high_cents")]:
+            expected = (row[margin] + fees - cost) / cost if cost > 0 else np.nan
+            if np.isnan(expected):
+                c.expect(np.isnan(row[roi]), f"{where}: {roi} {row[roi]} should be NaN")
+            else:
+                c.close(f"{where}: {roi} vs ({margin} + fees - cost) / cost", row[roi],
+                        expected)
+        if row["control"] == 0 or row["treated"] == 0:
+            c.expect(np.isnan(row["incremental_margin_cents"]),
+                     f"{where}: incremental_margin_cents without a treated or control group "
+                     "should be NaN")
+        elif row["control"] >= 2 and row["treated"] >= 2:
+            c.expect(row["incremental_margin_low_cents"] <= row["incremental_margin_cents"]
+                     <= row["incremental_margin_high_cents"],
+                     f"{where}: incremental margin {row['incremental_margin_cents']} outside "
+                     f"its interval [{row['incremental_margin_low_cents']}, "
+                     f"{row['incremental_margin_high_cents']}]")
+
+
+def check_budget(f, c, strategy, contact_cents, incentive_cents, budget_cents):
+    """The named strategy's contacts and incentives stay within its budget in every step."""
+    names = list(f["strategies/name"].asstr()[()])
+    if not c.expect(strategy in names, f"--budget: no strategy named {strategy!r} in {names}"):
+        return
+    k = names.index(strategy)
+    spent = (f["strategies/contacts_by_step"][k].astype(np.int64) * contact_cents
+             + f["strategies/responses_by_step"][k].astype(np.int64) * incentive_cents)
+    over = np.flatnonzero(spent > budget_cents)
+    c.expect(over.size == 0,
+             f"strategy {strategy!r} spent over its budget of {budget_cents} cents in steps "
+             f"{over.tolist()}: {spent[over].tolist()}")
+    c.expect(spent.sum() > 0, f"strategy {strategy!r} never contacted anyone (nothing checked)")
+
 
 def main(argv):
-    if len(argv) != 2:
-        print(f"usage: {argv[0]} FILE.h5", file=sys.stderr)
+    budget = None
+    if len(argv) == 7 and argv[2] == "--budget":
+        try:
+            budget = (argv[3], int(argv[4]), int(argv[5]), int(argv[6]))
+        except ValueError:
+            budget = None
+        if budget is None:
+            print(f"{argv[0]}: --budget needs STRATEGY and three integers (cents)",
+                  file=sys.stderr)
+            return 2
+    elif len(argv) != 2:
+        print(f"usage: {argv[0]} FILE.h5 [--budget STRATEGY CONTACT_CENTS INCENTIVE_CENTS "
+              "BUDGET_CENTS]", file=sys.stderr)
         return 2
     path = argv[1]
     c = Checker()
@@ -279,6 +447,8 @@ def main(argv):
         if shape is not None:
             steps, stages, truth = shape
             check_identities(f, c, stages, truth)
+            if budget is not None:
+                check_budget(f, c, *budget)
         if c.failures:
             print(f"FAIL {path}: {len(c.failures)} problem(s):", file=sys.stderr)
             for message in c.failures:
@@ -289,7 +459,7 @@ def main(argv):
         print(f"OK {path}: format {f.attrs['format_version']}, {steps} steps of "
               f"{f.attrs['step_days']:g} days, {len(stages)} stages, "
               f"{f['cohorts/cohort'].shape[0]} cohort groups, {f['channels/name'].shape[0]} "
-              f"channels, {stored}")
+              f"channels, {f['strategies/name'].shape[0]} strategies, {stored}")
     return 0
 
 

@@ -52,8 +52,67 @@ struct TempDir {
     }
 };
 
+constexpr std::size_t kStrategies = 2;
+
+/// Two strategies over kSteps steps whose costs and points add up: a stamp card (reward
+/// program with fees and a rebate) and a win-back campaign without a holdout (its incremental
+/// figures NaN).
+StrategyTable make_strategies() {
+    const double nan = std::nan("");
+    StrategyTable t;
+    t.name = {"stamp_card", "win_back"};
+    t.kind = {"reward", "win_back"};
+    t.candidates = {40, 12};
+    t.held_out = {8, 0};
+    t.contacts = {30, 5};
+    t.contacts_on_gone = {2, 3};
+    t.responses = {18, 2};
+    t.revived = {0, 1};
+    t.unsubscribed = {0, 1};
+    t.contact_cost_cents = {0, 500};
+    t.incentive_cost_cents = {0, 1000};
+    t.redemption_cost_cents = {350, 0};
+    t.rebate_cost_cents = {40, 0};
+    t.fixed_cost_cents = {150, 0};
+    t.cost_cents = {540, 1500};
+    t.spent_on_gone_cents = {0, 300};
+    t.fee_income_cents = {60, 0};
+    // Rewards of 5 points at 50 cents: 7 redeemed (3 in step 1, 4 in step 2).
+    t.points_issued = {44, 0};
+    t.points_redeemed = {35, 0};
+    t.points_expired = {4, 0};
+    t.points_outstanding = {5, 0};
+    t.rewards_redeemed = {7, 0};
+    t.members = {18, 0};
+    t.liability_cents = {5 * 50.0 / 5, 0};
+    t.breakage_fraction = {4.0 / 39.0, nan};
+    t.treated = {30, 5};
+    t.control = {8, 0};
+    t.treated_revenue_per_customer_cents = {2500.5, 1200};
+    t.control_revenue_per_customer_cents = {2100.25, nan};
+    t.incremental_margin_cents = {(2500.5 - 2100.25) * 30 * 0.5, nan};
+    t.incremental_margin_low_cents = {-1200.75, nan};
+    t.incremental_margin_high_cents = {13207.5, nan};
+    const auto roi = [](double m) { return (m + 60 - 540) / 540; };
+    t.roi = {roi(t.incremental_margin_cents[0]), nan};
+    t.roi_low = {roi(-1200.75), nan};
+    t.roi_high = {roi(13207.5), nan};
+    t.incremental_retained = {2.5, nan};
+    t.cost_per_retained_cents = {540 / 2.5, nan};
+    t.payback_days = {14, nan};
+    t.cost_by_step_cents = {50, 200, 290, 0, 800, 700};
+    t.contacts_by_step = {20, 6, 4, 0, 3, 2};
+    t.responses_by_step = {12, 4, 2, 0, 1, 1};
+    t.members_by_step = {0, 12, 18, 0, 0, 0};
+    t.points_outstanding_by_step = {0, 9, 5, 0, 0, 0};
+    t.liability_by_step_cents = {0, 9 * 50.0 / 5, 5 * 50.0 / 5, 0, 0, 0};
+    t.incremental_margin_by_step_cents = {nan, 3000.25, t.incremental_margin_cents[0], nan, nan,
+                                          nan};
+    return t;
+}
+
 /// A consistent three-step result: two cohort groups (initial base of 3, one acquired cohort
-/// of 2 from channel 0), so every identity of the layout holds.
+/// of 2 from channel 0) and two strategies, so every identity of the layout holds.
 RunResult make_result(bool with_customers) {
     RunResult r;
     r.steps = kSteps;
@@ -114,9 +173,18 @@ RunResult make_result(bool with_customers) {
     ts.acquisition_cost_cents = {0, 1000, 0};
     ts.fixed_cost_cents = {50, 50, 50};
     ts.discount_factor = {0.999, 0.998, 0.997};
+    r.strategies = make_strategies();
+    ts.strategy_cost_cents.assign(kSteps, 0);
+    for (std::size_t k = 0; k < kStrategies; ++k) {
+        for (std::size_t s = 0; s < kSteps; ++s) {
+            ts.strategy_cost_cents[s] += r.strategies.cost_by_step_cents[k * kSteps + s];
+        }
+    }
+    ts.fee_income_cents = {0, 30, 30};
     for (std::size_t s = 0; s < kSteps; ++s) {
-        ts.profit_cents.push_back(ts.margin_cents[s] - ts.acquisition_cost_cents[s] -
-                                  ts.fixed_cost_cents[s]);
+        ts.profit_cents.push_back(ts.margin_cents[s] + ts.fee_income_cents[s] -
+                                  ts.acquisition_cost_cents[s] - ts.fixed_cost_cents[s] -
+                                  ts.strategy_cost_cents[s]);
         ts.discounted_profit_cents.push_back(double(ts.profit_cents[s]) * ts.discount_factor[s]);
     }
 
@@ -140,7 +208,9 @@ RunResult make_result(bool with_customers) {
     sm.margin_cents = 617283;
     sm.acquisition_cost_cents = 1000;
     sm.fixed_cost_cents = 150;
-    sm.profit_cents = 617283 - 1000 - 150;
+    sm.strategy_cost_cents = 2040;
+    sm.fee_income_cents = 60;
+    sm.profit_cents = 617283 + 60 - 1000 - 150 - 2040;
     sm.discounted_profit_cents = 0;
     for (double d : ts.discounted_profit_cents) sm.discounted_profit_cents += d;
     sm.cac_cents = 500;
@@ -240,6 +310,15 @@ std::vector<double> read_f64(hid_t file, const char* name) {
     return read_values<double>(file, name, H5T_NATIVE_DOUBLE);
 }
 
+/// Equal element by element, NaN equal to NaN (undefined figures are stored as NaN).
+bool same_values(const std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
+    }
+    return true;
+}
+
 Id vlen_string() {
     Id type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(type, H5T_VARIABLE);
@@ -320,6 +399,7 @@ TEST_CASE("output: root attributes carry the provenance", "[unit]") {
 
     Id file = open_file(path);
     CHECK(root_string(file, "format_version") == kFormatVersion);
+    CHECK(std::string(kFormatVersion) == "1.1");  // 1.1 added /strategies and strategy money
     CHECK(root_string(file, "program") == "retsim");
     CHECK(root_string(file, "program_version") == "0.1.0");
     CHECK(root_string(file, "git_commit") == "abc123def456");
@@ -352,7 +432,12 @@ TEST_CASE("output: time series, cohorts and channels round-trip with their shape
     CHECK(read_i64(file, "/time_series/acquisition_cost_cents") ==
           r.series.acquisition_cost_cents);
     CHECK(read_i64(file, "/time_series/fixed_cost_cents") == r.series.fixed_cost_cents);
+    CHECK(read_i64(file, "/time_series/strategy_cost_cents") == r.series.strategy_cost_cents);
+    CHECK(read_i64(file, "/time_series/fee_income_cents") == r.series.fee_income_cents);
     CHECK(read_i64(file, "/time_series/profit_cents") == r.series.profit_cents);
+    CHECK(dims_of(file, "/time_series/strategy_cost_cents") == std::vector<hsize_t>{kSteps});
+    CHECK(read_string_attribute(file, "/time_series/fee_income_cents", "units") ==
+          std::vector<std::string>{"cents"});
     CHECK(read_f64(file, "/time_series/discount_factor") == r.series.discount_factor);
     CHECK(read_f64(file, "/time_series/discounted_profit_cents") ==
           r.series.discounted_profit_cents);
@@ -412,11 +497,176 @@ TEST_CASE("output: summary scalars and model parameters", "[unit]") {
     CHECK(read_f64(file, "/summary/mean_spend_cents") ==
           std::vector<double>{r.summary.mean_spend_cents});
     CHECK(read_i64(file, "/summary/threads") == std::vector<std::int64_t>{2});
+    CHECK(read_i64(file, "/summary/strategy_cost_cents") == std::vector<std::int64_t>{2040});
+    CHECK(read_i64(file, "/summary/fee_income_cents") == std::vector<std::int64_t>{60});
     CHECK(read_string_attribute(file, "/summary/profit_cents", "units") ==
+          std::vector<std::string>{"cents"});
+    CHECK(read_string_attribute(file, "/summary/strategy_cost_cents", "units") ==
           std::vector<std::string>{"cents"});
     CHECK(read_string_dataset(file, "/model/parameter_names") ==
           std::vector<std::string>{"purchase.r", "spend.p"});
     CHECK(read_f64(file, "/model/parameter_values") == std::vector<double>{0.243, 6.25});
+}
+
+namespace {
+
+using IntColumn = std::vector<std::int64_t> StrategyTable::*;
+using RealColumn = std::vector<double> StrategyTable::*;
+
+/// Every numeric StrategyTable field by its dataset name: per-strategy, then [strategy][step].
+const std::pair<const char*, IntColumn> kStrategyInts[] = {
+    {"candidates", &StrategyTable::candidates},
+    {"held_out", &StrategyTable::held_out},
+    {"contacts", &StrategyTable::contacts},
+    {"contacts_on_gone", &StrategyTable::contacts_on_gone},
+    {"responses", &StrategyTable::responses},
+    {"revived", &StrategyTable::revived},
+    {"unsubscribed", &StrategyTable::unsubscribed},
+    {"contact_cost_cents", &StrategyTable::contact_cost_cents},
+    {"incentive_cost_cents", &StrategyTable::incentive_cost_cents},
+    {"redemption_cost_cents", &StrategyTable::redemption_cost_cents},
+    {"rebate_cost_cents", &StrategyTable::rebate_cost_cents},
+    {"fixed_cost_cents", &StrategyTable::fixed_cost_cents},
+    {"cost_cents", &StrategyTable::cost_cents},
+    {"spent_on_gone_cents", &StrategyTable::spent_on_gone_cents},
+    {"fee_income_cents", &StrategyTable::fee_income_cents},
+    {"points_issued", &StrategyTable::points_issued},
+    {"points_redeemed", &StrategyTable::points_redeemed},
+    {"points_expired", &StrategyTable::points_expired},
+    {"points_outstanding", &StrategyTable::points_outstanding},
+    {"rewards_redeemed", &StrategyTable::rewards_redeemed},
+    {"members", &StrategyTable::members},
+    {"treated", &StrategyTable::treated},
+    {"control", &StrategyTable::control},
+};
+const std::pair<const char*, RealColumn> kStrategyReals[] = {
+    {"liability_cents", &StrategyTable::liability_cents},
+    {"breakage_fraction", &StrategyTable::breakage_fraction},
+    {"treated_revenue_per_customer_cents", &StrategyTable::treated_revenue_per_customer_cents},
+    {"control_revenue_per_customer_cents", &StrategyTable::control_revenue_per_customer_cents},
+    {"incremental_margin_cents", &StrategyTable::incremental_margin_cents},
+    {"incremental_margin_low_cents", &StrategyTable::incremental_margin_low_cents},
+    {"incremental_margin_high_cents", &StrategyTable::incremental_margin_high_cents},
+    {"roi", &StrategyTable::roi},
+    {"roi_low", &StrategyTable::roi_low},
+    {"roi_high", &StrategyTable::roi_high},
+    {"incremental_retained", &StrategyTable::incremental_retained},
+    {"cost_per_retained_cents", &StrategyTable::cost_per_retained_cents},
+    {"payback_days", &StrategyTable::payback_days},
+};
+const std::pair<const char*, IntColumn> kStrategyIntMatrices[] = {
+    {"cost_by_step_cents", &StrategyTable::cost_by_step_cents},
+    {"contacts_by_step", &StrategyTable::contacts_by_step},
+    {"responses_by_step", &StrategyTable::responses_by_step},
+    {"members_by_step", &StrategyTable::members_by_step},
+    {"points_outstanding_by_step", &StrategyTable::points_outstanding_by_step},
+};
+const std::pair<const char*, RealColumn> kStrategyRealMatrices[] = {
+    {"liability_by_step_cents", &StrategyTable::liability_by_step_cents},
+    {"incremental_margin_by_step_cents", &StrategyTable::incremental_margin_by_step_cents},
+};
+
+/// The dtype class and size of a dataset, e.g. (H5T_INTEGER, 8).
+std::pair<H5T_class_t, std::size_t> type_of(hid_t file, const char* name) {
+    Id dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+    Id type(H5Dget_type(dataset), H5Tclose);
+    return {H5Tget_class(type), H5Tget_size(type)};
+}
+
+/// Checks that every strategy dataset has its shape, dtype, dimension names and attributes.
+void check_strategy_layout(hid_t file, hsize_t strategies) {
+    const std::vector<hsize_t> row{strategies};
+    const std::vector<hsize_t> matrix{strategies, kSteps};
+    const auto check = [&](const char* name, const std::vector<hsize_t>& dims,
+                           const char* dimensions, H5T_class_t type_class) {
+        const std::string path = std::string("/strategies/") + name;
+        INFO(path);
+        CHECK(dims_of(file, path.c_str()) == dims);
+        CHECK(read_string_attribute(file, path.c_str(), "dimensions") ==
+              std::vector<std::string>{dimensions});
+        CHECK(read_string_attribute(file, path.c_str(), "units").size() == 1);
+        CHECK(!read_string_attribute(file, path.c_str(), "description")[0].empty());
+        const auto [cls, size] = type_of(file, path.c_str());
+        CHECK(cls == type_class);
+        if (type_class != H5T_STRING) CHECK(size == 8);
+    };
+    check("name", row, "strategy", H5T_STRING);
+    check("kind", row, "strategy", H5T_STRING);
+    for (const auto& [name, member] : kStrategyInts) check(name, row, "strategy", H5T_INTEGER);
+    for (const auto& [name, member] : kStrategyReals) check(name, row, "strategy", H5T_FLOAT);
+    for (const auto& [name, member] : kStrategyIntMatrices) {
+        check(name, matrix, "strategy, step", H5T_INTEGER);
+    }
+    for (const auto& [name, member] : kStrategyRealMatrices) {
+        check(name, matrix, "strategy, step", H5T_FLOAT);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("output: strategies round-trip as per-strategy rows and [strategy, step] matrices",
+          "[unit]") {
+    TempDir dir;
+    const std::string path = dir.file("run.h5");
+    const RunResult r = make_result(false);
+    write_result(path, r, make_metadata(), false);
+
+    Id file = open_file(path);
+    check_strategy_layout(file, kStrategies);
+    const StrategyTable& t = r.strategies;
+    CHECK(read_string_dataset(file, "/strategies/name") == t.name);
+    CHECK(read_string_dataset(file, "/strategies/kind") == t.kind);
+    for (const auto& [name, member] : kStrategyInts) {
+        INFO(name);
+        CHECK(read_i64(file, (std::string("/strategies/") + name).c_str()) == t.*member);
+    }
+    for (const auto& [name, member] : kStrategyIntMatrices) {
+        INFO(name);
+        CHECK(read_i64(file, (std::string("/strategies/") + name).c_str()) == t.*member);
+    }
+    for (const auto& [name, member] : kStrategyReals) {
+        INFO(name);
+        CHECK(same_values(read_f64(file, (std::string("/strategies/") + name).c_str()),
+                          t.*member));
+    }
+    for (const auto& [name, member] : kStrategyRealMatrices) {
+        INFO(name);
+        CHECK(same_values(read_f64(file, (std::string("/strategies/") + name).c_str()),
+                          t.*member));
+    }
+    // Row-major with the step fastest: row 1 is the win-back campaign, step by step.
+    const std::vector<std::int64_t> contacts = read_i64(file, "/strategies/contacts_by_step");
+    CHECK(std::vector<std::int64_t>(contacts.begin() + kSteps, contacts.end()) ==
+          std::vector<std::int64_t>{0, 3, 2});
+    // Undefined figures are NaN, not zero.
+    CHECK(std::isnan(read_f64(file, "/strategies/roi")[1]));
+    CHECK(std::isnan(read_f64(file, "/strategies/breakage_fraction")[1]));
+    CHECK(read_string_attribute(file, "/strategies/cost_cents", "units") ==
+          std::vector<std::string>{"cents"});
+    CHECK(read_string_attribute(file, "/strategies/payback_days", "units") ==
+          std::vector<std::string>{"days"});
+}
+
+TEST_CASE("output: a run without strategies has an empty /strategies group", "[unit]") {
+    TempDir dir;
+    const std::string path = dir.file("run.h5");
+    RunResult r = make_result(false);
+    r.strategies = StrategyTable{};
+    for (std::size_t s = 0; s < kSteps; ++s) {
+        r.series.profit_cents[s] += r.series.strategy_cost_cents[s] - r.series.fee_income_cents[s];
+    }
+    r.series.strategy_cost_cents.assign(kSteps, 0);
+    r.series.fee_income_cents.assign(kSteps, 0);
+    write_result(path, r, make_metadata(), false);
+
+    Id file = open_file(path);
+    REQUIRE(exists_in(file, "strategies"));
+    check_strategy_layout(file, 0);
+    CHECK(read_string_dataset(file, "/strategies/name").empty());
+    CHECK(read_i64(file, "/strategies/cost_by_step_cents").empty());
+    CHECK(read_i64(file, "/time_series/strategy_cost_cents") ==
+          std::vector<std::int64_t>(kSteps, 0));
+    CHECK_THAT(describe_result_file(path), Catch::Contains("strategies      0\n"));
 }
 
 TEST_CASE("output: customers are stored only when requested, compressed", "[unit]") {
@@ -445,8 +695,9 @@ TEST_CASE("output: customers are stored only when requested, compressed", "[unit
         CHECK(read_values<std::uint32_t>(file, "/customers/repeat_purchases",
                                          H5T_NATIVE_UINT32) ==
               plain(r.customers->repeat_purchases));
+        const auto active = std::uint8_t(Stage::Active), lapsed = std::uint8_t(Stage::Lapsed);
         CHECK(read_values<std::uint8_t>(file, "/customers/stage", H5T_NATIVE_UINT8) ==
-              std::vector<std::uint8_t>{1, 1, 1, 1, 2});
+              std::vector<std::uint8_t>{active, active, active, active, lapsed});
         CHECK(read_string_attribute(file, "/customers/stage", "stage_names").size() ==
               kStageCount);
         CHECK(read_values<std::int32_t>(file, "/customers/cohort", H5T_NATIVE_INT32) ==
@@ -533,6 +784,35 @@ TEST_CASE("output: a result with mismatched column lengths is refused before wri
         r.customer_channel.push_back(0);
         CHECK_THROWS_AS(write_result(path, r, make_metadata(), false), RuntimeFailure);
     }
+    SECTION("new time-series column") {
+        r.series.fee_income_cents.push_back(0);
+        try {
+            write_result(path, r, make_metadata(), false);
+            FAIL("write_result did not fail");
+        } catch (const RuntimeFailure& e) {
+            CHECK_THAT(e.what(), Catch::Contains("time_series/fee_income_cents"));
+        }
+    }
+    SECTION("strategy row") {
+        r.strategies.payback_days.pop_back();
+        try {
+            write_result(path, r, make_metadata(), false);
+            FAIL("write_result did not fail");
+        } catch (const RuntimeFailure& e) {
+            CHECK_THAT(e.what(), Catch::Contains("strategies/payback_days") &&
+                                     Catch::Contains("expected 2"));
+        }
+    }
+    SECTION("strategy matrix") {
+        r.strategies.incremental_margin_by_step_cents.pop_back();
+        try {
+            write_result(path, r, make_metadata(), false);
+            FAIL("write_result did not fail");
+        } catch (const RuntimeFailure& e) {
+            CHECK_THAT(e.what(), Catch::Contains("strategies/incremental_margin_by_step_cents") &&
+                                     Catch::Contains("strategies x steps"));
+        }
+    }
     CHECK(dir.entries().empty());
 }
 
@@ -566,9 +846,13 @@ TEST_CASE("output: describe shows provenance, datasets and the summary", "[unit]
     CHECK_THAT(text, Catch::Contains("seed") && Catch::Contains("replicate 3"));
     CHECK_THAT(text, Catch::Contains("stored (5 rows)"));
     CHECK_THAT(text, Catch::Contains("/time_series/stage_by_truth"));
-    CHECK_THAT(text, Catch::Contains("[3, 6, 2]"));
+    CHECK_THAT(text, Catch::Contains("[3, " + std::to_string(kStageCount) + ", 2]"));
     CHECK_THAT(text, Catch::Contains("revenue") && Catch::Contains("12,345.67"));
-    CHECK_THAT(text, Catch::Contains("profit") && Catch::Contains("6,161.33"));
+    CHECK_THAT(text, Catch::Contains("profit") && Catch::Contains("6,141.53"));
+    CHECK_THAT(text, Catch::Contains("strategy_cost") && Catch::Contains("20.40"));
+    CHECK_THAT(text, Catch::Contains("strategies      2: stamp_card, win_back\n"));
+    CHECK_THAT(text, Catch::Contains("/strategies/cost_by_step_cents"));
+    CHECK_THAT(text, Catch::Contains("[2, 3]"));
     CHECK_THAT(text, Catch::Contains("spend.p"));
 
     const std::string without = dir.file("bare.h5");
