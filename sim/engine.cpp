@@ -450,15 +450,21 @@ StrategyTable strategy_table(const Scenario& sc, const Plan& plan, const std::ve
             t.members_by_step.push_back(c.members);
             t.points_outstanding_by_step.push_back(c.points_outstanding);
             t.liability_by_step_cents.push_back(double(c.points_outstanding) * double(st.reward.reward_cost_cents) /
-                                                double(st.reward.reward_threshold_points));
+                                                    double(st.reward.reward_threshold_points) +
+                                                double(c.rebates_accrued_cents));
             double incremental = std::nan("");
             if (c.treated > 0 && c.control > 0) {
                 incremental = (double(c.treated_revenue_cents) / double(c.treated) -
                                double(c.control_revenue_cents) / double(c.control)) *
                               double(c.treated) * margin;
-                if (std::isnan(payback) && cumulative_cost > 0.0 && incremental >= cumulative_cost) {
-                    payback = plan.step_end_day[s];
-                }
+            }
+            // Payback: the step from which cumulative incremental margin stays at or above the
+            // cumulative net cost to the end of the run (an early noisy crossing that does not
+            // last does not count); NaN when it is below at the end.
+            if (incremental >= cumulative_cost) {
+                if (std::isnan(payback)) payback = plan.step_end_day[s];
+            } else {
+                payback = std::nan("");
             }
             t.incremental_margin_by_step_cents.push_back(incremental);
         }
@@ -702,6 +708,12 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
             fees += strategy_cells[s * n_strategies + k].fee_income_cents;
         }
         ts.strategy_cost_cents.push_back(strategy_cost);
+        ts.service_failures.push_back(total.sentiment.service_failures);
+        ts.complaints.push_back(total.sentiment.complaints);
+        ts.started_considering.push_back(total.sentiment.started_considering);
+        ts.started_switching.push_back(total.sentiment.started_switching);
+        ts.departures.push_back(total.sentiment.departures);
+        ts.risk_signals.push_back(total.sentiment.signals);
         ts.fee_income_cents.push_back(fees);
         const std::int64_t profit = total.margin_cents + fees - acquisition - fixed - strategy_cost;
         ts.profit_cents.push_back(profit);

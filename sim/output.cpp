@@ -220,6 +220,12 @@ void check_shapes(const std::string& path, const RunResult& r) {
     series("acquisition_cost_cents", ts.acquisition_cost_cents.size());
     series("fixed_cost_cents", ts.fixed_cost_cents.size());
     series("strategy_cost_cents", ts.strategy_cost_cents.size());
+    series("service_failures", ts.service_failures.size());
+    series("complaints", ts.complaints.size());
+    series("started_considering", ts.started_considering.size());
+    series("started_switching", ts.started_switching.size());
+    series("departures", ts.departures.size());
+    series("risk_signals", ts.risk_signals.size());
     series("fee_income_cents", ts.fee_income_cents.size());
     series("profit_cents", ts.profit_cents.size());
     series("discount_factor", ts.discount_factor.size());
@@ -419,6 +425,18 @@ void write_time_series(const Context& ctx, hid_t file, const RunResult& r) {
                            "redeemed rewards, rebates and fixed costs, all strategies", "step"});
     write_vector(ctx, g, at, "fee_income_cents", ts.fee_income_cents,
                  {"cents", "reward-program membership fees in the step, all strategies", "step"});
+    write_vector(ctx, g, at, "service_failures", ts.service_failures,
+                 {"events", "truth: service failures in the step ([service])", "step"});
+    write_vector(ctx, g, at, "complaints", ts.complaints,
+                 {"events", "service failures the firm heard about (complaints) in the step", "step"});
+    write_vector(ctx, g, at, "started_considering", ts.started_considering,
+                 {"customers", "truth: customers who began to consider leaving in the step ([attrition])", "step"});
+    write_vector(ctx, g, at, "started_switching", ts.started_switching,
+                 {"customers", "truth: customers who chose a competitor in the step", "step"});
+    write_vector(ctx, g, at, "departures", ts.departures,
+                 {"customers", "truth: customers who left for a competitor in the step", "step"});
+    write_vector(ctx, g, at, "risk_signals", ts.risk_signals,
+                 {"events", "risk signals the firm saw in the step (considering or switching)", "step"});
     write_vector(ctx, g, at, "profit_cents", ts.profit_cents,
                  {"cents", "margin + fee income - acquisition cost - fixed cost - strategy cost, "
                            "in the step", "step"});

@@ -29,6 +29,13 @@ struct TimeSeries {
     std::vector<std::int64_t> acquisition_cost_cents;
     std::vector<std::int64_t> fixed_cost_cents;
     std::vector<std::int64_t> strategy_cost_cents;  ///< all strategies: contacts, incentives, rewards, fixed
+    // Truth of sentiment ([service], [attrition]; zeros without them), during the step.
+    std::vector<std::int64_t> service_failures;
+    std::vector<std::int64_t> complaints;           ///< failures the firm heard about
+    std::vector<std::int64_t> started_considering;  ///< customers who began to consider leaving
+    std::vector<std::int64_t> started_switching;    ///< customers who chose a competitor
+    std::vector<std::int64_t> departures;           ///< customers who left for a competitor
+    std::vector<std::int64_t> risk_signals;         ///< risk signals the firm saw
     std::vector<std::int64_t> fee_income_cents;     ///< reward-program membership fees
     std::vector<std::int64_t> profit_cents;  ///< margin + fees - acquisition - fixed - strategy costs
     std::vector<double> discount_factor;         ///< (1 + rate)^(-time_days/365)
@@ -80,7 +87,7 @@ struct StrategyTable {
     std::vector<std::int64_t> fee_income_cents;
     std::vector<std::int64_t> points_issued, points_redeemed, points_expired, points_outstanding, rewards_redeemed;
     std::vector<std::int64_t> members;            ///< at the end
-    std::vector<double> liability_cents;          ///< outstanding points at reward cost, at the end
+    std::vector<double> liability_cents;          ///< outstanding points at reward cost + rebates earned in open periods, at the end
     std::vector<double> breakage_fraction;        ///< expired / (expired + redeemed) points; NaN when none
     // Treated against holdout, at the end of the run.
     std::vector<std::int64_t> treated, control;

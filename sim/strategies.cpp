@@ -60,6 +60,7 @@ void StrategyTally::add(const StrategyTally& o) {
     rewards_redeemed += o.rewards_redeemed;
     members += o.members;
     points_outstanding += o.points_outstanding;
+    rebates_accrued_cents += o.rebates_accrued_cents;
     treated += o.treated;
     control += o.control;
     treated_revenue_cents += o.treated_revenue_cents;
@@ -172,6 +173,13 @@ void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t 
         }
         r.period_start_day[i] = float(double(r.period_start_day[i]) + rc.rebate_period_days);
         r.period_spend_start[i] = spend;
+    }
+    if (rc.rebate_fraction > 0.0) {
+        // Liability of the open period: the rebate already earned if the period ended now.
+        const std::int64_t volume = spend - r.period_spend_start[i];
+        if (volume >= rc.rebate_threshold_cents && volume > 0) {
+            t.rebates_accrued_cents += std::llround(double(volume) * rc.rebate_fraction);
+        }
     }
     r.seen_purchases[i] = purchases;
     r.seen_spend[i] = spend;
@@ -358,7 +366,8 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
             Draws d(rk, pop.key[i], Stream::Response, response_event(step, k, Purpose::Contact));
             const double u = d.uniform();
             const double u_unsubscribe = d.uniform();
-            if (u_unsubscribe < st.effect.unsubscribe_probability) {
+            const bool unsubscribes = u_unsubscribe < st.effect.unsubscribe_probability;
+            if (unsubscribes) {
                 ps.arm[i] |= kUnsubscribed;
                 t.unsubscribed += 1;
             }
@@ -380,7 +389,8 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
                 // A customer already switching to a competitor is harder to reach than one only
                 // considering it (truth; the firm sees only the signal).
                 const bool switching = pop.has_sentiment() && mood_of(pop, i) == Mood::Switching;
-                responded = u < base_response * (switching ? st.switching_response_multiplier : 1.0);
+                // A customer who opts out at this contact does not take its offer either.
+                responded = !unsubscribes && u < base_response * (switching ? st.switching_response_multiplier : 1.0);
             }
             if (!responded) continue;
             if (st.effect.restores_content && pop.has_sentiment()) {

@@ -36,7 +36,7 @@ struct StrategyTally {
     std::int64_t redemption_cost_cents = 0;
     std::int64_t rebate_cost_cents = 0;  ///< volume rebates paid
     std::int64_t fixed_cost_cents = 0;
-    std::int64_t spent_on_gone_cents = 0;  ///< contact and incentive cost of customers already gone
+    std::int64_t spent_on_gone_cents = 0;  ///< contact cost of customers already gone
     std::int64_t fee_income_cents = 0;     ///< membership fees
     std::int64_t points_issued = 0;
     std::int64_t points_redeemed = 0;
@@ -44,6 +44,7 @@ struct StrategyTally {
     std::int64_t rewards_redeemed = 0;
     std::int64_t members = 0;             ///< at the epoch
     std::int64_t points_outstanding = 0;  ///< at the epoch
+    std::int64_t rebates_accrued_cents = 0;  ///< at the epoch: rebates earned in open periods (threshold reached)
     // Revenue since first chosen, of the chosen customers, at the epoch: treated and control.
     std::int64_t treated = 0, control = 0;
     std::int64_t treated_revenue_cents = 0, control_revenue_cents = 0;
