@@ -102,10 +102,12 @@ StrategyRunner::StrategyRunner(const Scenario& sc, const Behaviour& model, std::
         }
         needs_selection_ = needs_selection_ || ranks(strategies_[k]);
     }
+    influenced_.resize(customers);
 }
 
 void StrategyRunner::start_customers(Population& pop, std::size_t begin, std::size_t end) {
     const RandomKey rk{sc_.run.seed, sc_.run.replicate};
+    std::fill(influenced_.begin() + std::ptrdiff_t(begin), influenced_.begin() + std::ptrdiff_t(end), std::uint8_t{0});
     for (std::size_t k = 0; k < strategies_.size(); ++k) {
         PerStrategy& ps = state_[k];
         const double holdout = strategies_[k].holdout_fraction;
@@ -413,11 +415,19 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
             }
         }
     }
-    for (std::size_t i = begin; i < end; ++i) refresh_multipliers(pop, i, now);
+    for (std::size_t k = 0; k < strategies_.size(); ++k) {
+        for (const Candidate& c : candidates[k]) {
+            if (c.chosen) refresh_multipliers(pop, c.index, now);
+        }
+    }
+    for (std::size_t i = begin; i < end; ++i) {
+        if (influenced_[i] != 0) refresh_multipliers(pop, i, now);
+    }
 }
 
-void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double now) const {
+void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double now) {
     double rate = 1.0, risk = 1.0, spend = 1.0;
+    bool any = false;
     if (moods_ != nullptr) {
         const auto m = std::size_t(mood_of(pop, i));
         rate = moods_->rate[m];
@@ -429,8 +439,10 @@ void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double 
         if (st.effect.fatigue_risk_multiplier != 1.0 && (ps.arm[i] & kControl) == 0 &&
             now < double(ps.last_contact_day[i]) + st.effect.effect_days) {
             risk *= st.effect.fatigue_risk_multiplier;  // contacted recently, responder or not
+            any = true;
         }
         if (!(double(ps.effect_until_day[i]) > now)) continue;
+        any = true;
         rate *= st.effect.rate_multiplier;
         risk *= st.effect.risk_multiplier;
         spend *= st.effect.spend_multiplier;
@@ -453,6 +465,7 @@ void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double 
             }
         }
     }
+    influenced_[i] = any ? 1 : 0;
     const auto f_rate = float(rate), f_risk = float(risk), f_spend = float(spend);
     if (f_rate != pop.rate_mult[i] || f_risk != pop.risk_mult[i] || f_spend != pop.spend_mult[i]) {
         model_.influence(pop, i, now, f_rate, f_risk, f_spend);

@@ -111,7 +111,7 @@ public:
     void fixed_costs(double step_start, double step_days, std::vector<StrategyTally>& tally) const;
 
     /// Recomputes customer i's multipliers at `now` from its mood and its active effects.
-    void refresh_multipliers(Population& pop, std::size_t i, double now) const;
+    void refresh_multipliers(Population& pop, std::size_t i, double now);
 
     /// Incremental-comparison sums of customers [begin, end) at the end of the run.
     void outcomes(const Population& pop, std::size_t begin, std::size_t end, double now,
@@ -152,6 +152,10 @@ private:
     std::vector<StrategyConfig> strategies_;
     std::vector<PerStrategy> state_;
     std::vector<RewardState> rewards_;
+    /// Per customer: 1 when some strategy's effect, fatigue window or membership was active at
+    /// its last refresh. A customer at 0 can only change when contacted again, so the epoch
+    /// refresh skips it.
+    Column<std::uint8_t> influenced_;
     bool needs_selection_ = false;
 };
 
