@@ -2,10 +2,13 @@
 // comparing whole results.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <string>
 #include <vector>
 
 #include "sim/engine.hpp"
+#include "sim/problems.hpp"
 #include "sim/scenario.hpp"
 
 namespace retsim::test {
@@ -22,6 +25,21 @@ inline RunResult run(const Scenario& sc, int threads = 2, bool keep_customers = 
     options.keep_customers = keep_customers;
     options.reclassify_all = reclassify_all;
     return run_simulation(sc, options);
+}
+
+/// The BadInput text for a scenario `text`; fails the test when the scenario is accepted.
+inline std::string bad_input(const std::string& text) {
+    try {
+        (void)parse_scenario(text, "bad.toml");
+    } catch (const BadInput& e) {
+        return e.what();
+    }
+    FAIL("the scenario was accepted:\n" << text);
+    return {};
+}
+
+inline bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
 }
 
 }  // namespace retsim::test

@@ -13,6 +13,8 @@
 #include "test_engine_helpers.hpp"
 
 using namespace retsim;
+using retsim::test::bad_input;
+using retsim::test::contains;
 using retsim::test::run;
 
 namespace {
@@ -48,19 +50,6 @@ std::int64_t stage_count(const RunResult& r, std::size_t s, Stage stage) {
     return r.series.stage_counts[s * kStageCount + std::size_t(stage)];
 }
 
-std::string bad_input(const std::string& text) {
-    try {
-        (void)parse_scenario(text, "bad.toml");
-    } catch (const BadInput& e) {
-        return e.what();
-    }
-    FAIL("the scenario was accepted:\n" << text);
-    return {};
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
 
 }  // namespace
 

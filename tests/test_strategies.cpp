@@ -11,6 +11,8 @@
 #include "test_engine_helpers.hpp"
 
 using namespace retsim;
+using retsim::test::bad_input;
+using retsim::test::contains;
 using retsim::test::run;
 
 namespace {
@@ -54,20 +56,6 @@ std::int64_t sum(const std::vector<std::int64_t>& v) {
     return total;
 }
 
-/// The BadInput text for `text`; fails the test when the scenario is accepted.
-std::string bad_input(const std::string& text) {
-    try {
-        (void)parse_scenario(text, "bad.toml");
-    } catch (const BadInput& e) {
-        return e.what();
-    }
-    FAIL("the scenario was accepted:\n" << text);
-    return {};
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
 
 template <class T>
 bool same_values(const std::vector<T>& a, const std::vector<T>& b) {
