@@ -181,6 +181,12 @@ RunResult make_result(bool with_customers) {
         }
     }
     ts.fee_income_cents = {0, 30, 30};
+    ts.service_failures = {5, 7, 2};
+    ts.complaints = {1, 3, 0};
+    ts.started_considering = {2, 0, 1};
+    ts.started_switching = {0, 1, 0};
+    ts.departures = {0, 0, 1};
+    ts.risk_signals = {1, 1, 0};
     for (std::size_t s = 0; s < kSteps; ++s) {
         ts.profit_cents.push_back(ts.margin_cents[s] + ts.fee_income_cents[s] -
                                   ts.acquisition_cost_cents[s] - ts.fixed_cost_cents[s] -
@@ -434,6 +440,12 @@ TEST_CASE("output: time series, cohorts and channels round-trip with their shape
     CHECK(read_i64(file, "/time_series/fixed_cost_cents") == r.series.fixed_cost_cents);
     CHECK(read_i64(file, "/time_series/strategy_cost_cents") == r.series.strategy_cost_cents);
     CHECK(read_i64(file, "/time_series/fee_income_cents") == r.series.fee_income_cents);
+    CHECK(read_i64(file, "/time_series/service_failures") == r.series.service_failures);
+    CHECK(read_i64(file, "/time_series/complaints") == r.series.complaints);
+    CHECK(read_i64(file, "/time_series/started_considering") == r.series.started_considering);
+    CHECK(read_i64(file, "/time_series/started_switching") == r.series.started_switching);
+    CHECK(read_i64(file, "/time_series/departures") == r.series.departures);
+    CHECK(read_i64(file, "/time_series/risk_signals") == r.series.risk_signals);
     CHECK(read_i64(file, "/time_series/profit_cents") == r.series.profit_cents);
     CHECK(dims_of(file, "/time_series/strategy_cost_cents") == std::vector<hsize_t>{kSteps});
     CHECK(read_string_attribute(file, "/time_series/fee_income_cents", "units") ==
