@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "models/samplers.hpp"
+#include "sim/behaviour.hpp"
 #include "sim/population.hpp"
 #include "sim/table_reader.hpp"
 
@@ -54,7 +55,7 @@ public:
     /// Spend of one purchase by customer i, rounded to the cent.
     [[nodiscard]] std::int64_t draw_cents(Draws& d, const Population& pop, std::size_t i) const {
         if (kind_ == Kind::Fixed) return price_cents_;
-        return std::llround(gamma_variate(d, gg_.p) / double(pop.spend_rate[i]));
+        return round_non_negative(gamma_variate(d, gg_.p) / double(pop.spend_rate[i]));
     }
     /// Bytes of trait state per customer.
     [[nodiscard]] std::size_t trait_bytes() const { return kind_ == Kind::GammaGamma ? sizeof(float) : 0; }
