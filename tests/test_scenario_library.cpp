@@ -1,0 +1,197 @@
+// The scenario library (scenarios/*.toml): every file parses, the built-in default is
+// scenarios/default.toml, and each library scenario, shrunk to a few thousand customers, gives
+// exactly the figures in tests/golden/<name>.expected. Regenerate those with
+// scripts/regen_golden.sh and read the diff before committing.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_engine_helpers.hpp"
+
+using namespace retsim;
+
+namespace {
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+/// A library scenario and the overrides that shrink it for a golden test: a few thousand
+/// customers, channel spend scaled down with them so that arrivals stay small.
+struct LibraryCase {
+    const char* name;
+    std::vector<std::string> shrink;
+};
+
+const std::vector<LibraryCase> kLibrary = {
+    {"coffee_stamp_card",
+     {"population.initial_customers=3000", "run.horizon_days=182",
+      "acquisition.channels[0].spend_per_week_cents=20000"}},
+    {"subscription_save_team",
+     {"population.initial_customers=3000", "run.horizon_days=364",
+      "acquisition.channels[0].spend_per_week_cents=50000"}},
+    {"credit_card_upsell", {"population.initial_customers=3000", "run.horizon_days=182"}},
+    {"retail_points_tiers",
+     {"population.initial_customers=3000", "run.horizon_days=364",
+      "acquisition.channels[0].spend_per_week_cents=15000"}},
+    // Two years, so that rebate years end and rebates are paid.
+    {"business_volume_rebates", {"population.initial_customers=2000"}},
+    {"winback_lapsed",
+     {"population.initial_customers=3000", "run.horizon_days=364",
+      "acquisition.channels[0].spend_per_week_cents=30000", "strategies[1].budget_per_week_cents=5000",
+      "strategies[2].budget_per_week_cents=5000"}},
+    {"acquisition_vs_retention",
+     {"population.initial_customers=3000", "run.horizon_days=364",
+      "acquisition.channels[0].spend_per_week_cents=45000",
+      "acquisition.channels[1].spend_per_week_cents=15000", "strategies[2].budget_per_week_cents=6000"}},
+};
+
+/// Every exact figure of a run as "name = value" lines (doubles printed to 17 digits): the
+/// summary's money, the end stage-by-truth counts and every strategy total.
+std::string library_golden_text(const RunResult& r) {
+    std::ostringstream out;
+    out.precision(17);
+    const Summary& s = r.summary;
+    out << "customers = " << s.customers << "\nacquired_customers = " << s.acquired_customers
+        << "\nalive_at_end = " << s.alive_at_end << "\npurchases = " << s.purchases
+        << "\nrepeat_purchases = " << s.repeat_purchases << "\nrevenue_cents = " << s.revenue_cents
+        << "\nmargin_cents = " << s.margin_cents << "\nacquisition_cost_cents = " << s.acquisition_cost_cents
+        << "\nfixed_cost_cents = " << s.fixed_cost_cents << "\nstrategy_cost_cents = " << s.strategy_cost_cents
+        << "\nfee_income_cents = " << s.fee_income_cents << "\nprofit_cents = " << s.profit_cents
+        << "\ndiscounted_profit_cents = " << s.discounted_profit_cents << "\n";
+    const std::size_t last = r.steps - 1;
+    for (std::size_t k = 0; k < kStageCount; ++k) {
+        out << "end_stage." << kStageNames[k] << " = "
+            << r.series.stage_by_truth[(last * kStageCount + k) * kTruthCount] << " alive, "
+            << r.series.stage_by_truth[(last * kStageCount + k) * kTruthCount + 1] << " gone\n";
+    }
+    const StrategyTable& t = r.strategies;
+    for (std::size_t k = 0; k < t.name.size(); ++k) {
+        const std::string p = "strategy." + t.name[k] + ".";
+        out << p << "kind = " << t.kind[k] << "\n"
+            << p << "candidates = " << t.candidates[k] << "\n"
+            << p << "held_out = " << t.held_out[k] << "\n"
+            << p << "contacts = " << t.contacts[k] << "\n"
+            << p << "contacts_on_gone = " << t.contacts_on_gone[k] << "\n"
+            << p << "responses = " << t.responses[k] << "\n"
+            << p << "revived = " << t.revived[k] << "\n"
+            << p << "unsubscribed = " << t.unsubscribed[k] << "\n"
+            << p << "contact_cost_cents = " << t.contact_cost_cents[k] << "\n"
+            << p << "incentive_cost_cents = " << t.incentive_cost_cents[k] << "\n"
+            << p << "redemption_cost_cents = " << t.redemption_cost_cents[k] << "\n"
+            << p << "rebate_cost_cents = " << t.rebate_cost_cents[k] << "\n"
+            << p << "fixed_cost_cents = " << t.fixed_cost_cents[k] << "\n"
+            << p << "cost_cents = " << t.cost_cents[k] << "\n"
+            << p << "spent_on_gone_cents = " << t.spent_on_gone_cents[k] << "\n"
+            << p << "fee_income_cents = " << t.fee_income_cents[k] << "\n"
+            << p << "points_issued = " << t.points_issued[k] << "\n"
+            << p << "points_redeemed = " << t.points_redeemed[k] << "\n"
+            << p << "points_expired = " << t.points_expired[k] << "\n"
+            << p << "points_outstanding = " << t.points_outstanding[k] << "\n"
+            << p << "rewards_redeemed = " << t.rewards_redeemed[k] << "\n"
+            << p << "members = " << t.members[k] << "\n"
+            << p << "treated = " << t.treated[k] << "\n"
+            << p << "control = " << t.control[k] << "\n"
+            << p << "incremental_margin_cents = " << t.incremental_margin_cents[k] << " ["
+            << t.incremental_margin_low_cents[k] << ", " << t.incremental_margin_high_cents[k] << "]\n";
+    }
+    return out.str();
+}
+
+std::vector<std::filesystem::path> scenario_files() {
+    std::vector<std::filesystem::path> files;
+    const std::filesystem::path root = std::filesystem::path(RETSIM_SOURCE_DIR) / "scenarios";
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".toml") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+}  // namespace
+
+TEST_CASE("golden: every library scenario, shrunk, gives the figures it gave before", "[golden]") {
+    const bool regenerate = std::getenv("RETSIM_REGEN_GOLDEN") != nullptr;
+    for (const LibraryCase& c : kLibrary) {
+        const std::string name = c.name;
+        INFO(name);
+        const Scenario sc = retsim::test::scenario_file("scenarios/" + name + ".toml", c.shrink);
+        const RunResult r = retsim::test::run(sc, 2);
+        // A golden file of a scenario whose strategies never act would pin nothing of interest.
+        for (std::size_t k = 0; k < r.strategies.name.size(); ++k) {
+            INFO(r.strategies.name[k]);
+            CHECK(r.strategies.contacts[k] > 0);
+            CHECK(r.strategies.control[k] > 0);
+        }
+        const std::string actual = library_golden_text(r);
+        const std::string path = retsim::test::source_path("tests/golden/" + name + ".expected");
+        if (regenerate) {
+            std::ofstream(path, std::ios::binary) << actual;
+            WARN("regenerated " << path);
+            continue;
+        }
+        const std::string expected = read_text(path);
+        REQUIRE(!expected.empty());
+        CHECK(actual == expected);
+    }
+}
+
+TEST_CASE("input: every scenario in scenarios/ parses without problems", "[input]") {
+    const std::vector<std::filesystem::path> files = scenario_files();
+    // The seven library scenarios, the default and the validation scenarios at least.
+    CHECK(files.size() >= kLibrary.size() + 1);
+    for (const auto& path : files) {
+        INFO(path.string());
+        try {
+            const Scenario s = load_scenario(path.string());
+            CHECK(s.population.behaviour != nullptr);
+        } catch (const BadInput& e) {
+            FAIL(e.what());
+        }
+    }
+    for (const LibraryCase& c : kLibrary) {
+        INFO(c.name);
+        CHECK(std::filesystem::exists(retsim::test::source_path(std::string("scenarios/") + c.name + ".toml")));
+    }
+}
+
+TEST_CASE("input: every library scenario opens with the question it answers", "[input]") {
+    for (const LibraryCase& c : kLibrary) {
+        INFO(c.name);
+        const std::string text = read_text(retsim::test::source_path(std::string("scenarios/") + c.name + ".toml"));
+        const auto question = text.find("\n# Question: ");
+        REQUIRE(question != std::string::npos);
+        // Only comment lines before the question.
+        std::istringstream head(text.substr(0, question));
+        for (std::string line; std::getline(head, line);) CHECK(line.rfind("#", 0) == 0);
+        // Every strategy keeps a holdout, so that incremental figures exist.
+        const Scenario s = retsim::test::scenario_file(std::string("scenarios/") + c.name + ".toml");
+        CHECK(!s.strategies.empty());
+        for (const StrategyConfig& st : s.strategies) {
+            INFO(st.name);
+            CHECK(st.holdout_fraction >= 0.1);
+            CHECK(st.holdout_fraction <= 0.2);
+        }
+    }
+}
+
+TEST_CASE("input: scenarios/default.toml is the built-in default", "[input]") {
+    const std::string file = read_text(retsim::test::source_path("scenarios/default.toml"));
+    REQUIRE(!file.empty());
+    CHECK(file == std::string(default_scenario_text()));
+    // The default is the acquisition-versus-retention scenario; only the opening lines, which
+    // say which file is which, differ.
+    const std::string library = read_text(retsim::test::source_path("scenarios/acquisition_vs_retention.toml"));
+    const auto body = [](const std::string& text) { return text.substr(std::min(text.size(), text.find("\n# Question: "))); };
+    CHECK(body(file) == body(library));
+    CHECK(!body(file).empty());
+}
