@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -47,7 +49,9 @@ std::string read_text(const std::filesystem::path& path) {
     return out.str();
 }
 
-// Every key the scenario reader accepts, as a dotted path; "[]" marks an array of tables.
+// Every key the scenario reader accepts, as a dotted path; "[]" marks an array of tables. The
+// documentation test below asks the reader itself for its keys; this list is the inventory it
+// must at least find (so that a broken probe cannot pass by finding nothing).
 const std::vector<std::string> kAllKeys = {
     "run.horizon_days", "run.step_days", "run.seed", "run.replicate",
     "population.initial_customers", "population.history_days", "population.model",
@@ -59,12 +63,43 @@ const std::vector<std::string> kAllKeys = {
     "population.spend.gamma_cents", "population.spend.price_cents",
     "lifecycle.threshold_unit", "lifecycle.welcome_days", "lifecycle.lapsed_after",
     "lifecycle.inactive_after", "lifecycle.lost_after", "lifecycle.won_back_days",
+    "lifecycle.unhappy_days", "lifecycle.at_risk_days", "lifecycle.silent_attrition_factor",
+    "service.failure_rate_per_year", "service.complaint_probability", "service.unhappy_recovery_days",
+    "service.unhappy_rate_multiplier", "service.unhappy_risk_multiplier",
+    "attrition.considering_rate_per_year", "attrition.unhappy_considering_multiplier",
+    "attrition.considering_days", "attrition.switch_probability", "attrition.switching_days",
+    "attrition.considering_rate_multiplier", "attrition.switching_rate_multiplier",
+    "attrition.considering_signal_per_week", "attrition.switching_signal_per_week",
     "economics.margin_fraction", "economics.annual_discount_rate",
     "economics.fixed_cost_per_week_cents",
     "acquisition.cohort_days", "acquisition.channels[].name",
     "acquisition.channels[].spend_per_week_cents", "acquisition.channels[].cost_per_customer_cents",
     "acquisition.channels[].max_customers_per_week", "acquisition.channels[].start_day",
-    "acquisition.channels[].end_day",
+    "acquisition.channels[].end_day", "acquisition.channels[].rate_multiplier",
+    "acquisition.channels[].risk_multiplier", "acquisition.channels[].spend_multiplier",
+    "strategies[].name", "strategies[].kind", "strategies[].stages", "strategies[].min_tenure_days",
+    "strategies[].start_day", "strategies[].end_day", "strategies[].score", "strategies[].score_min",
+    "strategies[].score_max", "strategies[].top_fraction", "strategies[].value_horizon_weeks",
+    "strategies[].holdout_fraction", "strategies[].budget_per_week_cents",
+    "strategies[].fixed_cost_per_week_cents", "strategies[].cost_per_contact_cents",
+    "strategies[].cost_per_incentive_cents", "strategies[].contact_every_days", "strategies[].max_contacts",
+    "strategies[].response_probability", "strategies[].switching_response_multiplier",
+    "strategies[].max_incentive_fraction_of_value", "strategies[].before_renewal_days",
+    "strategies[].after_renewal_days",
+    "strategies[].effect.rate_multiplier", "strategies[].effect.risk_multiplier",
+    "strategies[].effect.spend_multiplier", "strategies[].effect.effect_days",
+    "strategies[].effect.restores_content", "strategies[].effect.fatigue_risk_multiplier",
+    "strategies[].effect.unsubscribe_probability", "strategies[].effect.revive_probability",
+    "strategies[].propensity.intercept", "strategies[].propensity.recency",
+    "strategies[].propensity.frequency", "strategies[].propensity.monetary", "strategies[].propensity.tenure",
+    "strategies[].reward.points_per_purchase", "strategies[].reward.points_per_currency_unit",
+    "strategies[].reward.reward_threshold_points", "strategies[].reward.reward_cost_cents",
+    "strategies[].reward.redemption_probability", "strategies[].reward.expiry_days",
+    "strategies[].reward.goal_gradient", "strategies[].reward.fee_per_year_cents",
+    "strategies[].reward.rebate_fraction", "strategies[].reward.rebate_threshold_cents",
+    "strategies[].reward.rebate_period_days",
+    "strategies[].reward.tiers[].name", "strategies[].reward.tiers[].min_points_per_year",
+    "strategies[].reward.tiers[].earn_multiplier", "strategies[].reward.tiers[].rate_multiplier",
 };
 
 // A small scenario that is valid; tests break one thing at a time.
@@ -454,26 +489,120 @@ TEST_CASE("input: thresholds in interpurchase times are converted to days", "[in
     CHECK(d.welcome == 10.0);
 }
 
+namespace {
+
+// The keys the scenario reader knows in each table, as it says itself: a key no reader asked
+// for is reported with "known keys: ..." when nothing is close to it. Each probe is a small
+// scenario with the unknown key kProbe in the table at `path` (a problem key path such as
+// "strategies[0].effect"); the result maps each table path ("[]" for array entries) to its
+// known keys.
+constexpr const char* kProbe = "zzzzzzzzzzzzzzzzzzzzzzzz";
+
+void probe_known_keys(const std::string& text, const std::string& path,
+                      std::map<std::string, std::set<std::string>>& known) {
+    INFO(path << " in\n" << text);
+    const std::string probe_path = (path.empty() ? "" : path + ".") + kProbe;
+    std::string listed;
+    const Problems problems = problems_of(text);
+    for (const Problem& p : problems.list()) {
+        if (p.key_path == probe_path) listed = p.message;
+    }
+    const auto at = listed.find("known keys: ");
+    REQUIRE(at != std::string::npos);
+    std::string table = path;
+    for (std::size_t open = table.find('['); open != std::string::npos; open = table.find('[', open + 2)) {
+        table.replace(open, table.find(']', open) - open + 1, "[]");
+    }
+    std::set<std::string>& keys = known[table];
+    for (std::size_t open = listed.find('"', at); open != std::string::npos;) {
+        const std::size_t close = listed.find('"', open + 1);
+        REQUIRE(close != std::string::npos);
+        keys.insert(listed.substr(open + 1, close - open - 1));
+        open = listed.find('"', close + 1);
+    }
+    REQUIRE(!keys.empty());
+}
+
+}  // namespace
+
 TEST_CASE("input: every accepted key is documented in scenarios/README.md", "[input]") {
     const std::string readme =
         read_text(std::filesystem::path(RETSIM_SOURCE_DIR) / "scenarios" / "README.md");
     REQUIRE(!readme.empty());
+
+    // Every table, in every variant that changes which keys it accepts (the model, the spend
+    // model, the strategy kind).
+    const std::string p = std::string(kProbe) + " = 1\n";
+    const std::string contact = "[[strategies]]\nname = \"s\"\nstages = [\"active\"]\nscore = \"propensity\"\n";
+    const std::string win_back = "[[strategies]]\nname = \"s\"\nkind = \"win_back\"\nstages = [\"lost\"]\n";
+    const std::string reward = "[[strategies]]\nname = \"s\"\nkind = \"reward\"\nstages = [\"active\"]\n";
+    const std::string tier = "[[strategies.reward.tiers]]\nname = \"gold\"\n";
+    const std::vector<std::pair<std::string, std::string>> probes = {
+        {p, ""},
+        {"[run]\n" + p, "run"},
+        {"[population]\n" + p, "population"},
+        {"[population]\nmodel = \"paretonbd\"\n" + p, "population"},
+        {"[population]\nmodel = \"sbg\"\n" + p, "population"},
+        {"[population.bgnbd]\n" + p, "population.bgnbd"},
+        {"[population]\nmodel = \"paretonbd\"\n[population.paretonbd]\n" + p, "population.paretonbd"},
+        {"[population]\nmodel = \"sbg\"\n[population.sbg]\n" + p, "population.sbg"},
+        {"[population.spend]\n" + p, "population.spend"},
+        {"[population.spend]\nmodel = \"fixed\"\n" + p, "population.spend"},
+        {"[lifecycle]\n" + p, "lifecycle"},
+        {"[service]\n" + p, "service"},
+        {"[attrition]\n" + p, "attrition"},
+        {"[economics]\n" + p, "economics"},
+        {"[acquisition]\n" + p, "acquisition"},
+        {"[[acquisition.channels]]\nname = \"c\"\n" + p, "acquisition.channels[0]"},
+        {contact + p, "strategies[0]"},
+        {win_back + p, "strategies[0]"},
+        {reward + p, "strategies[0]"},
+        {"[population]\nmodel = \"sbg\"\n" + contact + p, "strategies[0]"},
+        {contact + "[strategies.effect]\n" + p, "strategies[0].effect"},
+        {win_back + "[strategies.effect]\n" + p, "strategies[0].effect"},
+        {contact + "[strategies.propensity]\n" + p, "strategies[0].propensity"},
+        {reward + "[strategies.reward]\n" + p, "strategies[0].reward"},
+        {reward + tier + p, "strategies[0].reward.tiers[0]"},
+    };
+    std::map<std::string, std::set<std::string>> known;
+    for (const auto& [text, path] : probes) probe_known_keys(text, path, known);
+
+    // The probe finds at least the inventory.
     for (const std::string& key : kAllKeys) {
-        // The README documents each table under a "### [table]" or "### [[table]]" heading
-        // and each key as `name` in that table's rows.
+        INFO(key);
         const auto dot = key.rfind('.');
-        std::string table = key.substr(0, dot);
-        const std::string name = key.substr(dot + 1);
+        CHECK(known[key.substr(0, dot)].count(key.substr(dot + 1)) == 1);
+    }
+
+    // The README documents each table under a "### [table]" or "### [[table]]" heading and
+    // each key as a "| `name` |" row in that table's section; a key that is itself a probed
+    // table needs its heading.
+    const auto heading = [](std::string table) {
         const bool array = table.size() > 2 && table.substr(table.size() - 2) == "[]";
         if (array) table.resize(table.size() - 2);
-        const std::string heading = "### " + (array ? "[[" + table + "]]" : "[" + table + "]");
-        INFO(key);
-        const auto at = readme.find(heading);
-        REQUIRE(at != std::string::npos);
-        const auto next = readme.find("\n### ", at);
-        const std::string section = readme.substr(at, next == std::string::npos ? std::string::npos : next - at);
-        CHECK(contains(section, "`" + name + "`"));
+        for (std::size_t at; (at = table.find("[]")) != std::string::npos;) table.erase(at, 2);
+        return "### " + (array ? "[[" + table + "]]" : "[" + table + "]");
+    };
+    std::size_t keys = 0;
+    for (const auto& [table, names] : known) {
+        for (const std::string& name : names) {
+            const std::string child = (table.empty() ? "" : table + ".") + name;
+            if (known.count(child) || known.count(child + "[]")) {
+                INFO("table " << child);
+                CHECK(contains(readme, heading(known.count(child) ? child : child + "[]") + "\n"));
+                continue;
+            }
+            ++keys;
+            INFO("key " << child << " under " << heading(table));
+            REQUIRE(!table.empty());
+            const auto at = readme.find(heading(table) + "\n");
+            REQUIRE(at != std::string::npos);
+            const auto next = readme.find("\n### ", at + 1);
+            const std::string section = readme.substr(at, next == std::string::npos ? std::string::npos : next - at);
+            CHECK(contains(section, "| `" + name + "` |"));
+        }
     }
+    CHECK(keys >= kAllKeys.size());
 }
 
 TEST_CASE("unit: closest suggests only near words", "[unit]") {
