@@ -206,7 +206,11 @@ void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t 
         t.redemption_cost_cents += claimed * rc.reward_cost_cents;
     }
     r.points[i] = std::int32_t(std::min<std::int64_t>(points, std::numeric_limits<std::int32_t>::max()));
-    if (rc.fee_per_year_cents > 0) t.fee_income_cents += std::llround(double(rc.fee_per_year_cents) * step_days / 365.0);
+    // Fees are money received: a member who has left (truth) pays no more, though the firm
+    // still counts the membership.
+    if (rc.fee_per_year_cents > 0 && !gone_at(pop.death_day[i], now)) {
+        t.fee_income_cents += std::llround(double(rc.fee_per_year_cents) * step_days / 365.0);
+    }
     t.members += 1;
     t.points_outstanding += points;
 }
