@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs two small scenarios and reads the results back with h5py (Debian's python3-h5py under
-# /usr/bin/python3), as a user would: the built-in default with per-customer output (no
-# strategies), and a reward program plus a budgeted win-back campaign (/strategies filled).
+# /usr/bin/python3), as a user would: the built-in default with per-customer output (its
+# strategies included), and a reward program plus a budgeted win-back campaign (/strategies filled).
 set -euo pipefail
 retsim="$1"
 checker="$2"
