@@ -55,57 +55,6 @@ const std::vector<LibraryCase> kLibrary = {
       "acquisition.channels[1].spend_per_week_cents=15000", "strategies[2].budget_per_week_cents=6000"}},
 };
 
-/// Every exact figure of a run as "name = value" lines (doubles printed to 17 digits): the
-/// summary's money, the end stage-by-truth counts and every strategy total.
-std::string library_golden_text(const RunResult& r) {
-    std::ostringstream out;
-    out.precision(17);
-    const Summary& s = r.summary;
-    out << "customers = " << s.customers << "\nacquired_customers = " << s.acquired_customers
-        << "\nalive_at_end = " << s.alive_at_end << "\npurchases = " << s.purchases
-        << "\nrepeat_purchases = " << s.repeat_purchases << "\nrevenue_cents = " << s.revenue_cents
-        << "\nmargin_cents = " << s.margin_cents << "\nacquisition_cost_cents = " << s.acquisition_cost_cents
-        << "\nfixed_cost_cents = " << s.fixed_cost_cents << "\nstrategy_cost_cents = " << s.strategy_cost_cents
-        << "\nfee_income_cents = " << s.fee_income_cents << "\nprofit_cents = " << s.profit_cents
-        << "\ndiscounted_profit_cents = " << s.discounted_profit_cents << "\n";
-    const std::size_t last = r.steps - 1;
-    for (std::size_t k = 0; k < kStageCount; ++k) {
-        out << "end_stage." << kStageNames[k] << " = "
-            << r.series.stage_by_truth[(last * kStageCount + k) * kTruthCount] << " alive, "
-            << r.series.stage_by_truth[(last * kStageCount + k) * kTruthCount + 1] << " gone\n";
-    }
-    const StrategyTable& t = r.strategies;
-    for (std::size_t k = 0; k < t.name.size(); ++k) {
-        const std::string p = "strategy." + t.name[k] + ".";
-        out << p << "kind = " << t.kind[k] << "\n"
-            << p << "candidates = " << t.candidates[k] << "\n"
-            << p << "held_out = " << t.held_out[k] << "\n"
-            << p << "contacts = " << t.contacts[k] << "\n"
-            << p << "contacts_on_gone = " << t.contacts_on_gone[k] << "\n"
-            << p << "responses = " << t.responses[k] << "\n"
-            << p << "revived = " << t.revived[k] << "\n"
-            << p << "unsubscribed = " << t.unsubscribed[k] << "\n"
-            << p << "contact_cost_cents = " << t.contact_cost_cents[k] << "\n"
-            << p << "incentive_cost_cents = " << t.incentive_cost_cents[k] << "\n"
-            << p << "redemption_cost_cents = " << t.redemption_cost_cents[k] << "\n"
-            << p << "rebate_cost_cents = " << t.rebate_cost_cents[k] << "\n"
-            << p << "fixed_cost_cents = " << t.fixed_cost_cents[k] << "\n"
-            << p << "cost_cents = " << t.cost_cents[k] << "\n"
-            << p << "spent_on_gone_cents = " << t.spent_on_gone_cents[k] << "\n"
-            << p << "fee_income_cents = " << t.fee_income_cents[k] << "\n"
-            << p << "points_issued = " << t.points_issued[k] << "\n"
-            << p << "points_redeemed = " << t.points_redeemed[k] << "\n"
-            << p << "points_expired = " << t.points_expired[k] << "\n"
-            << p << "points_outstanding = " << t.points_outstanding[k] << "\n"
-            << p << "rewards_redeemed = " << t.rewards_redeemed[k] << "\n"
-            << p << "members = " << t.members[k] << "\n"
-            << p << "treated = " << t.treated[k] << "\n"
-            << p << "control = " << t.control[k] << "\n"
-            << p << "incremental_margin_cents = " << t.incremental_margin_cents[k] << " ["
-            << t.incremental_margin_low_cents[k] << ", " << t.incremental_margin_high_cents[k] << "]\n";
-    }
-    return out.str();
-}
 
 std::vector<std::filesystem::path> scenario_files() {
     std::vector<std::filesystem::path> files;
@@ -132,7 +81,7 @@ TEST_CASE("golden: every library scenario, shrunk, gives the figures it gave bef
             CHECK(r.strategies.contacts[k] > 0);
             CHECK(r.strategies.control[k] > 0);
         }
-        const std::string actual = library_golden_text(r);
+        const std::string actual = retsim::test::golden_text(r);
         const std::string path = retsim::test::source_path("tests/golden/" + name + ".expected");
         if (regenerate) {
             std::ofstream(path, std::ios::binary) << actual;
