@@ -29,6 +29,7 @@ enum class Stream : std::uint32_t {
     Response = 5,  ///< strategies: response, revival and redemption draws, per customer, step and strategy
     Holdout = 6,   ///< strategies: a customer's control-group assignment, per strategy
     Sentiment = 7, ///< service failures, complaints, intent to leave and risk signals, per step
+    Sensitivity = 8,  ///< strategies: a customer's lasting sensitivity to a strategy's offers
 };
 
 /// Stable customer identity for random keys. Initial customers are 0..N-1; an acquired

@@ -513,6 +513,7 @@ void read_strategy(TableReader& t, StrategyConfig& st, const Scenario& s) {
     t.integer("max_contacts", st.max_contacts, 1, 1'000'000'000);
     t.number("response_probability", st.response_probability, Range::fraction());
     t.number("switching_response_multiplier", st.switching_response_multiplier, Range::closed(0.0, 1000.0));
+    t.number("response_heterogeneity", st.response_heterogeneity, Range::fraction());
     if (st.kind == StrategyKind::WinBack) {
         t.number("max_incentive_fraction_of_value", st.max_incentive_fraction_of_value, Range::non_negative());
     }

@@ -378,7 +378,12 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
                 t.unsubscribed += 1;
             }
             // With a propensity score the firm's model is taken as right: it is the response probability.
-            const double base_response = st.score == TargetScore::Propensity ? c.score : st.response_probability;
+            double base_response = st.score == TargetScore::Propensity ? c.score : st.response_probability;
+            if (st.response_heterogeneity > 0.0) {
+                const double sensitivity = Draws(rk, pop.key[i], Stream::Sensitivity, k).uniform();
+                base_response = std::min(
+                    1.0, base_response * (1.0 - st.response_heterogeneity + 2.0 * st.response_heterogeneity * sensitivity));
+            }
             bool responded = false;
             if (gone_at(pop.death_day[i], now)) {
                 t.contacts_on_gone += 1;

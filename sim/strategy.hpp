@@ -100,6 +100,10 @@ struct StrategyConfig {
     std::int64_t max_contacts = 1'000'000;      ///< per customer, over the run
     double response_probability = 0.1;          ///< truth: P(a contacted customer who is alive responds)
     double switching_response_multiplier = 1.0; ///< response of customers already switching, as a multiple
+    /// Customers differ in how much this strategy's offers move them: each has a lasting
+    /// sensitivity s ~ U(0, 1) to it (its own keyed draw), and responds with the response
+    /// probability times (1 - h + 2 h s), h = response_heterogeneity: mean 1, from 1 - h to 1 + h.
+    double response_heterogeneity = 0.0;
     double max_incentive_fraction_of_value = 0.0;  ///< win-back cap: incentive <= this x predicted margin; 0 = off
     PropensityCoefficients propensity;            ///< score = "propensity": also the true response probability
     double before_renewal_days = -1.0;  ///< contracts: eligible within this many days before the next renewal; <0 off

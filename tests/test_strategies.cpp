@@ -775,3 +775,51 @@ TEST_CASE("strategies: bad strategy input names the key", "[unit][input]") {
     for (int k = 0; k < 32; ++k) enough += "[[strategies]]\nname = \"s" + std::to_string(k) + "\"\nstages = [\"lapsed\"]\n";
     CHECK_NOTHROW(parse_scenario(enough, "ok.toml"));
 }
+
+TEST_CASE("strategies: response heterogeneity keeps the mean and leaves the less sensitive for later offers", "[stat]") {
+    // A card offered every week to customers who have not taken it yet: without heterogeneity
+    // every offer is taken at the same rate; with response_heterogeneity = 1 (response
+    // probability 0.5 x 2s, s ~ U(0, 1)) the first offer is still taken at 0.5 on average, but
+    // those who declined are the less sensitive, so the second offer is taken at about 1/3.
+    // Rates are among customers alive (those who left cannot respond): max_contacts = 1 gives
+    // the first offers, max_contacts = 2 adds the second (common random numbers: the first
+    // offers are the same in both runs).
+    const auto scenario = [](double h, int offers) {
+        return make(R"(
+[lifecycle]
+lapsed_after = 3000
+inactive_after = 3001
+lost_after = 3002
+welcome_days = 0
+[[strategies]]
+name = "card"
+kind = "reward"
+stages = ["active"]
+response_probability = 0.5
+contact_every_days = 7
+max_contacts = )" + std::to_string(offers) +
+                        "\nresponse_heterogeneity = " + std::to_string(h) + R"(
+[strategies.reward]
+points_per_purchase = 1
+reward_threshold_points = 10
+)",
+                    {}, 20'000, 28);
+    };
+    struct Offers {
+        double responses, alive_contacts;
+    };
+    const auto offers = [&](double h, int n) {
+        const StrategyTable t = retsim::test::run(scenario(h, n), 2).strategies;
+        return Offers{double(t.responses[0]), double(t.contacts[0] - t.contacts_on_gone[0])};
+    };
+    for (const double h : {0.0, 1.0}) {
+        INFO("response_heterogeneity = " << h);
+        const Offers one = offers(h, 1), two = offers(h, 2);
+        const double first = one.responses / one.alive_contacts;
+        const double second = (two.responses - one.responses) / (two.alive_contacts - one.alive_contacts);
+        const double se_first = std::sqrt(0.25 / one.alive_contacts);
+        const double se_second = std::sqrt(0.25 / (two.alive_contacts - one.alive_contacts));
+        CHECK(std::abs(first - 0.5) < 4 * se_first);
+        CHECK(std::abs(second - (h == 0.0 ? 0.5 : 1.0 / 3.0)) < 4 * se_second);
+    }
+}
