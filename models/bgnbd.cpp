@@ -50,8 +50,12 @@ public:
             double t = pop.next_event_day[i];
             const double death = pop.death_day[i];  // +inf unless planned (a customer leaving for a competitor)
             if (!(t < until_day) || !(t < death)) continue;
-            const double lambda = double(pop.lambda_per_day[i]) * rate_mult(pop, i);
-            const double p = std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i));
+            const double rate = rate_mult(pop, i);
+            const double lambda = double(pop.lambda_per_day[i]) * rate;
+            // Strategies and moods multiply the risk of leaving per unit of time. Here leaving
+            // happens at purchases, so the chance per purchase is scaled by risk / rate: a
+            // customer who only buys faster does not leave sooner for it.
+            const double p = std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i) / rate);
             do {
                 const std::uint32_t n = ++pop.repeat_purchases[i];
                 Draws e(rk, pop.key[i], Stream::Purchase, n);

@@ -56,9 +56,10 @@ struct Population {
     Column<float> next_event_day;  ///< next purchase or renewal; +inf when none
     Column<float> death_rate_per_day;  ///< hazard of leaving while alive (Pareto/NBD mu)
 
-    // Influence of strategies, allocated only when the scenario has strategies: multipliers
-    // of the purchase rate, of the risk of leaving (dropout, churn or hazard) and of the spend
-    // per purchase, changed by the engine at decision epochs through Behaviour::influence.
+    // Influence of strategies and moods, allocated only when the scenario has them: multipliers
+    // of the purchase rate, of the risk of leaving per unit of time (BG/NBD: dropout per
+    // purchase x risk / rate; sBG: churn per renewal; Pareto/NBD: hazard) and of the spend per
+    // purchase, changed by the engine at decision epochs through Behaviour::influence.
     Column<float> rate_mult;
     Column<float> risk_mult;
     Column<float> spend_mult;
