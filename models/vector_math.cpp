@@ -21,19 +21,6 @@ void log1p(const double* x, double* y, std::size_t n) { kernels().log1p(x, y, n)
 void exp(const double* x, double* y, std::size_t n) { kernels().exp(x, y, n); }
 void expm1(const double* x, double* y, std::size_t n) { kernels().expm1(x, y, n); }
 
-double log1p(double x) {
-    kernels().log1p(&x, &x, 1);
-    return x;
-}
-double exp(double x) {
-    kernels().exp(&x, &x, 1);
-    return x;
-}
-double expm1(double x) {
-    kernels().expm1(&x, &x, 1);
-    return x;
-}
-
 const char* instruction_set() { return kernels().name; }
 
 }  // namespace retsim::vmath

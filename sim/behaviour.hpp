@@ -46,6 +46,20 @@ struct FirmHistory {
     double x = 0, t_x_weeks = 0, T_weeks = 0, mean_spend_cents = 0, spend_count = 0;
 };
 
+/// A simulated customer's history at `now_day` from what the firm recorded (days): the first
+/// purchase is at birth and follows the same spend model as the others, so the mean spend is
+/// over repeat_purchases + 1 purchases.
+[[nodiscard]] inline FirmHistory firm_history(double repeat_purchases, double birth_day, double last_purchase_day,
+                                              double now_day, double spend_cents) {
+    FirmHistory h;
+    h.x = repeat_purchases;
+    h.t_x_weeks = std::max(0.0, (last_purchase_day - birth_day) / 7.0);
+    h.T_weeks = std::max(h.t_x_weeks, (now_day - birth_day) / 7.0);
+    h.spend_count = repeat_purchases + 1.0;
+    h.mean_spend_cents = spend_cents / h.spend_count;
+    return h;
+}
+
 /// A customer-behaviour model: purchase or renewal process plus spend per purchase.
 /// Implementations are immutable after construction and safe to call from many threads on
 /// disjoint customer ranges.

@@ -20,26 +20,6 @@ using namespace hdf5;  // Handle, Context, H5Type, string_type, path_exists
 
 inline constexpr const char* kCompareFormatVersion = "1.0";
 
-void write_string_attribute(const Context& ctx, hid_t object, const std::string& where, const char* name,
-                            const std::string& value) {
-    const std::string what = "write attribute " + std::string(name) + " of " + where;
-    Handle type = string_type(ctx);
-    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, what);
-    Handle attribute = ctx.own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
-    const char* text = value.c_str();
-    ctx.check(H5Awrite(attribute, type, &text), what);
-}
-
-template <class T>
-void write_scalar_attribute(const Context& ctx, hid_t object, const std::string& where, const char* name,
-                            T value) {
-    const std::string what = "write attribute " + std::string(name) + " of " + where;
-    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, what);
-    Handle attribute =
-        ctx.own(H5Acreate2(object, name, H5Type<T>::file(), space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
-    ctx.check(H5Awrite(attribute, H5Type<T>::memory(), &value), what);
-}
-
 /// Dataset creation properties without timestamps, so equal comparisons give equal datasets.
 Handle untimed_properties(const Context& ctx, const std::string& where) {
     Handle dcpl = ctx.own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "set storage properties of " + where);
@@ -91,11 +71,6 @@ void write_strings(const Context& ctx, hid_t group, const std::string& group_pat
                              H5Dclose, "create dataset " + where);
     ctx.check(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "write dataset " + where);
     describe(ctx, dataset, where, "1", description);
-}
-
-Handle create_group(const Context& ctx, hid_t file, const char* name) {
-    return ctx.own(H5Gcreate2(file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                   "create group " + std::string(name));
 }
 
 std::string join_lines(const std::vector<std::string>& lines) {

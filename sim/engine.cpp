@@ -420,15 +420,6 @@ std::pair<double, double> mean_and_se(std::int64_t n, std::int64_t sum, WideSum 
     return {mean, std::sqrt(std::max(0.0, variance) / double(n))};
 }
 
-const char* kind_name(StrategyKind k) {
-    switch (k) {
-        case StrategyKind::Contact: return "contact";
-        case StrategyKind::WinBack: return "win_back";
-        case StrategyKind::Reward: return "reward";
-    }
-    return "contact";
-}
-
 /// The per-strategy table: totals, treated against holdout, payback.
 StrategyTable strategy_table(const Scenario& sc, const Plan& plan, const std::vector<StrategyTally>& cells,
                              const std::vector<StrategyOutcome>& outcomes) {
@@ -470,7 +461,7 @@ StrategyTable strategy_table(const Scenario& sc, const Plan& plan, const std::ve
         }
         const StrategyTally& last = cells[(steps - 1) * n + k];
         t.name.push_back(st.name);
-        t.kind.push_back(kind_name(st.kind));
+        t.kind.emplace_back(kStrategyKindNames[std::size_t(st.kind)]);
         t.candidates.push_back(total.candidates);
         t.held_out.push_back(total.held_out);
         t.contacts.push_back(total.contacts);
@@ -576,12 +567,18 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
     std::vector<StrategyOutcome> outcomes(n_strategies);
     const StepContext ctx{sc,  plan, rules, rk, pop, strategies.get(), sentiment ? &moods : nullptr, options.progress,
                           options.reclassify_all};
+    // Integer sums: exact in any order, so a lock is enough.
+    const auto merge_strategies = [&](std::size_t s, const std::vector<StrategyTally>& st) {
+        const std::lock_guard lock(cells_mutex);
+        for (std::size_t k = 0; k < st.size(); ++k) strategy_cells[s * n_strategies + k].add(st[k]);
+    };
     const auto merge = [&](std::size_t group, std::size_t s, const StepTally& cell,
                            const std::vector<StrategyTally>& st) {
-        // Integer sums: exact in any order, so a lock is enough.
-        const std::lock_guard lock(cells_mutex);
-        cells[group * steps + s].add(cell);
-        for (std::size_t k = 0; k < st.size(); ++k) strategy_cells[s * n_strategies + k].add(st[k]);
+        {
+            const std::lock_guard lock(cells_mutex);
+            cells[group * steps + s].add(cell);
+        }
+        merge_strategies(s, st);
     };
     const auto finish_block = [&](const Block& block, const BlockState& state) {
         if (!strategies) return;
@@ -636,7 +633,6 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
                     for (std::size_t b = range.begin(); b < range.end(); ++b) {
                         StepTally cell;
                         std::fill(st.begin(), st.end(), StrategyTally{});
-                        for (auto& list : states[b].candidates) list.clear();
                         step_block(ctx, plan.blocks[b], s, states[b], cell, st);
                         merge(plan.blocks[b].group, s, cell, st);
                     }
@@ -652,7 +648,7 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
                         const Block& block = plan.blocks[b];
                         strategies->act(pop, block.begin, states[b].started_end, s, plan.step_end_day[s],
                                         states[b].candidates, states[b].counts, st);
-                        merge(block.group, s, StepTally{}, st);
+                        merge_strategies(s, st);
                     }
                 });
             });

@@ -1,7 +1,8 @@
 // HDF5 plumbing shared by the files that read and write HDF5 (sim/output.cpp,
-// sim/score_io.cpp): owned handles, failing calls turned into RuntimeFailure naming the file,
-// and the mapping of C++ types to little-endian file types. Not for other includers: HDF5
-// stays in those two files.
+// sim/score_io.cpp, sim/compare_output.cpp): owned handles, failing calls turned into
+// RuntimeFailure naming the file, the mapping of C++ types to little-endian file types, and
+// the attribute and group writers all three use. Not for other includers: HDF5 stays in those
+// three files.
 #pragma once
 
 #include <hdf5.h>
@@ -124,6 +125,51 @@ inline Handle string_type(const Context& ctx) {
     ctx.check(H5Tset_size(type, H5T_VARIABLE), "make a variable-length string type");
     ctx.check(H5Tset_cset(type, H5T_CSET_UTF8), "set the UTF-8 character set");
     return type;
+}
+
+/// Writes a scalar string attribute `name` on `object` (`where` names the object in errors).
+inline void write_string_attribute(const Context& ctx, hid_t object, const std::string& where, const char* name,
+                                   const std::string& value) {
+    const std::string what = "write attribute " + std::string(name) + " of " + where;
+    Handle type = string_type(ctx);
+    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, what);
+    Handle attribute = ctx.own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
+    const char* text = value.c_str();
+    ctx.check(H5Awrite(attribute, type, &text), what);
+}
+
+/// Writes a 1-d string attribute from any range of strings (a null dataspace when empty).
+template <class Strings>
+void write_strings_attribute(const Context& ctx, hid_t object, const std::string& where, const char* name,
+                             const Strings& values) {
+    const std::string what = "write attribute " + std::string(name) + " of " + where;
+    // Copies guarantee the NUL terminators that C strings need.
+    const std::vector<std::string> copies(std::begin(values), std::end(values));
+    std::vector<const char*> pointers;
+    for (const std::string& s : copies) pointers.push_back(s.c_str());
+    const hsize_t count = pointers.size();
+    Handle type = string_type(ctx);
+    Handle space = ctx.own(count > 0 ? H5Screate_simple(1, &count, nullptr) : H5Screate(H5S_NULL), H5Sclose, what);
+    Handle attribute = ctx.own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
+    if (count > 0) ctx.check(H5Awrite(attribute, type, pointers.data()), what);
+}
+
+/// Writes a scalar numeric attribute.
+template <class T>
+void write_scalar_attribute(const Context& ctx, hid_t object, const std::string& where, const char* name, T value) {
+    const std::string what = "write attribute " + std::string(name) + " of " + where;
+    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, what);
+    Handle attribute =
+        ctx.own(H5Acreate2(object, name, H5Type<T>::file(), space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
+    ctx.check(H5Awrite(attribute, H5Type<T>::memory(), &value), what);
+}
+
+/// A group without timestamps, so that equal results give equal files.
+inline Handle create_group(const Context& ctx, hid_t parent, const char* name) {
+    const std::string what = "create group /" + std::string(name);
+    Handle gcpl = ctx.own(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, what);
+    ctx.check(H5Pset_obj_track_times(gcpl, false), what);
+    return ctx.own(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose, what);
 }
 
 /// A string attribute (variable- or fixed-length) as text; RuntimeFailure when it is missing

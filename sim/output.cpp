@@ -47,44 +47,6 @@ struct Meta {
     const char* dimensions = nullptr;  ///< comma-separated axis names; none for scalars
 };
 
-void write_string_attribute(const Context& ctx, hid_t object, const std::string& where,
-                            const char* name, const std::string& value) {
-    const std::string what = "write attribute " + std::string(name) + " of " + where;
-    Handle type = string_type(ctx);
-    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, what);
-    Handle attribute =
-        ctx.own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
-    const char* text = value.c_str();
-    ctx.check(H5Awrite(attribute, type, &text), what);
-}
-
-template <class Strings>
-void write_strings_attribute(const Context& ctx, hid_t object, const std::string& where,
-                             const char* name, const Strings& values) {
-    const std::string what = "write attribute " + std::string(name) + " of " + where;
-    // Copies guarantee the NUL terminators that C strings need.
-    std::vector<std::string> copies(std::begin(values), std::end(values));
-    std::vector<const char*> pointers;
-    for (const std::string& s : copies) pointers.push_back(s.c_str());
-    const hsize_t count = pointers.size();
-    Handle type = string_type(ctx);
-    Handle space = ctx.own(H5Screate_simple(1, &count, nullptr), H5Sclose, what);
-    Handle attribute =
-        ctx.own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
-    ctx.check(H5Awrite(attribute, type, pointers.data()), what);
-}
-
-template <class T>
-void write_scalar_attribute(const Context& ctx, hid_t object, const std::string& where,
-                            const char* name, T value) {
-    const std::string what = "write attribute " + std::string(name) + " of " + where;
-    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, what);
-    Handle attribute = ctx.own(
-        H5Acreate2(object, name, H5Type<T>::file(), space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-        what);
-    ctx.check(H5Awrite(attribute, H5Type<T>::memory(), &value), what);
-}
-
 void write_meta(const Context& ctx, hid_t dataset, const std::string& where, const Meta& meta) {
     write_string_attribute(ctx, dataset, where, "units", meta.units);
     write_string_attribute(ctx, dataset, where, "description", meta.description);
@@ -178,13 +140,6 @@ void write_string_vector(const Context& ctx, hid_t group, const std::string& gro
                   "write dataset " + where);
     }
     write_meta(ctx, dataset, where, meta);
-}
-
-Handle create_group(const Context& ctx, hid_t parent, const char* name) {
-    const std::string what = "create group /" + std::string(name);
-    Handle gcpl = ctx.own(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, what);
-    ctx.check(H5Pset_obj_track_times(gcpl, false), what);
-    return ctx.own(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose, what);
 }
 
 // ---- Shape checks: a result whose columns disagree is a program error, refused before any

@@ -459,9 +459,11 @@ void read_reward(TableReader& t, RewardConfig& r) {
 void read_strategy(TableReader& t, StrategyConfig& st, const Scenario& s) {
     if (!t.has("name")) t.problem("name", "missing: every strategy needs a name");
     t.text("name", st.name);
-    std::string kind = "contact";
-    t.text("kind", kind, {"contact", "win_back", "reward"});
-    st.kind = kind == "win_back" ? StrategyKind::WinBack : kind == "reward" ? StrategyKind::Reward : StrategyKind::Contact;
+    std::string kind(kStrategyKindNames[0]);
+    t.text("kind", kind, {kStrategyKindNames[0], kStrategyKindNames[1], kStrategyKindNames[2]});
+    for (std::size_t k = 0; k < kStrategyKindNames.size(); ++k) {
+        if (kind == kStrategyKindNames[k]) st.kind = StrategyKind(k);
+    }
     std::vector<std::string> stages;
     if (!t.has("stages")) t.problem("stages", "missing: the firm-view stages a strategy acts on, e.g. [\"lapsed\"]");
     t.texts("stages", stages, stage_names());
@@ -487,12 +489,7 @@ void read_strategy(TableReader& t, StrategyConfig& st, const Scenario& s) {
         if (p.present() && st.score != TargetScore::Propensity) {
             t.problem("propensity", "a [propensity] table needs score = \"propensity\"");
         }
-        p.number("intercept", st.propensity.intercept, Range::closed(-1000.0, 1000.0));
-        p.number("recency", st.propensity.recency, Range::closed(-1000.0, 1000.0));
-        p.number("frequency", st.propensity.frequency, Range::closed(-1000.0, 1000.0));
-        p.number("monetary", st.propensity.monetary, Range::closed(-1000.0, 1000.0));
-        p.number("tenure", st.propensity.tenure, Range::closed(-1000.0, 1000.0));
-        p.finish();
+        read_propensity(p, st.propensity);
     }
     t.number("before_renewal_days", st.before_renewal_days, Range::at_least(-1.0));
     t.number("after_renewal_days", st.after_renewal_days, Range::at_least(-1.0));
@@ -583,6 +580,16 @@ void sort_problems(Problems& problems, std::string_view source_name,
 }
 
 }  // namespace
+
+void read_propensity(TableReader& t, PropensityModel& m) {
+    const Range coefficient = Range::closed(-1000.0, 1000.0);
+    t.number("intercept", m.intercept, coefficient);
+    t.number("recency", m.recency, coefficient);
+    t.number("frequency", m.frequency, coefficient);
+    t.number("monetary", m.monetary, coefficient);
+    t.number("tenure", m.tenure, coefficient);
+    t.finish();
+}
 
 Scenario parse_scenario(std::string_view text, std::string_view source_name,
                         const std::vector<std::string>& overrides) {

@@ -11,6 +11,7 @@
 #include "sim/behaviour.hpp"
 #include "sim/problems.hpp"
 #include "sim/strategy.hpp"
+#include "sim/table_reader.hpp"
 
 namespace retsim {
 
@@ -123,6 +124,11 @@ struct Scenario {
 /// Reads the file and calls parse_scenario. Throws BadInput when it cannot be read.
 [[nodiscard]] Scenario load_scenario(const std::string& path,
                                      const std::vector<std::string>& overrides = {});
+
+/// Reads the coefficients of a [propensity] table (keys intercept, recency, frequency,
+/// monetary, tenure; each in [-1000, 1000]) into `m`; absent keys keep their value. Shared by
+/// [strategies.propensity] and `retsim score --propensity-file`.
+void read_propensity(TableReader& t, PropensityModel& m);
 
 /// Lifecycle thresholds in days (interpurchase-time multiples converted with the model's
 /// mean interpurchase time).

@@ -20,6 +20,7 @@
 
 #include "sim/hdf5_support.hpp"
 #include "sim/problems.hpp"
+#include "sim/scenario.hpp"
 #include "sim/table_reader.hpp"
 
 namespace retsim {
@@ -27,7 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr double kDaysPerWeek = 7.0;
 /// Elements per HDF5 chunk of every /scores dataset (64 Ki), as for /customers in results.
 constexpr hsize_t kChunkElements = hsize_t{1} << 16;
 constexpr unsigned kDeflateLevel = 4;
@@ -35,36 +35,6 @@ constexpr unsigned kDeflateLevel = 4;
 constexpr std::size_t kMaxProblems = 20;
 
 using namespace hdf5;  // Handle, Context, H5Type, string_type: sim/hdf5_support.hpp
-
-void write_string_attribute(const Context& ctx, hid_t object, const char* name, const std::string& value) {
-    const std::string what = "write attribute " + std::string(name);
-    Handle type = string_type(ctx);
-    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, what);
-    Handle attribute = ctx.own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
-    const char* text = value.c_str();
-    ctx.check(H5Awrite(attribute, type, &text), what);
-}
-
-void write_strings_attribute(const Context& ctx, hid_t object, const char* name,
-                             const std::vector<std::string>& values) {
-    const std::string what = "write attribute " + std::string(name);
-    std::vector<const char*> pointers;
-    for (const std::string& s : values) pointers.push_back(s.c_str());
-    const hsize_t count = pointers.size();
-    Handle type = string_type(ctx);
-    Handle space = ctx.own(count > 0 ? H5Screate_simple(1, &count, nullptr) : H5Screate(H5S_NULL), H5Sclose, what);
-    Handle attribute = ctx.own(H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
-    if (count > 0) ctx.check(H5Awrite(attribute, type, pointers.data()), what);
-}
-
-template <class T>
-void write_scalar_attribute(const Context& ctx, hid_t object, const char* name, T value) {
-    const std::string what = "write attribute " + std::string(name);
-    Handle space = ctx.own(H5Screate(H5S_SCALAR), H5Sclose, what);
-    Handle attribute =
-        ctx.own(H5Acreate2(object, name, H5Type<T>::file(), space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
-    ctx.check(H5Awrite(attribute, H5Type<T>::memory(), &value), what);
-}
 
 void write_doubles_attribute(const Context& ctx, hid_t object, const char* name, const std::vector<double>& values) {
     const std::string what = "write attribute " + std::string(name);
@@ -150,11 +120,11 @@ public:
         read_slab(repeat_, H5T_NATIVE_DOUBLE, chunk.x.data(), n, "/customers/repeat_purchases");
         read_slab(spend_, H5T_NATIVE_DOUBLE, spend_buf_.data(), n, "/customers/spend_cents");
         for (std::size_t i = 0; i < n; ++i) {
-            const double x = chunk.x[i];
-            chunk.t_x_weeks[i] = (last_buf_[i] - birth_buf_[i]) / kDaysPerWeek;
-            chunk.T_weeks[i] = std::max(horizon_end_days_ - birth_buf_[i], 0.0) / kDaysPerWeek;
-            chunk.spend_count[i] = x + 1.0;
-            chunk.mean_spend_cents[i] = spend_buf_[i] / (x + 1.0);
+            const FirmHistory h = firm_history(chunk.x[i], birth_buf_[i], last_buf_[i], horizon_end_days_, spend_buf_[i]);
+            chunk.t_x_weeks[i] = h.t_x_weeks;
+            chunk.T_weeks[i] = h.T_weeks;
+            chunk.spend_count[i] = h.spend_count;
+            chunk.mean_spend_cents[i] = h.mean_spend_cents;
         }
         next_ += n;
         return n;
@@ -498,13 +468,7 @@ PropensityModel read_propensity_file(const std::string& path, const PropensityMo
     TableReader top(&root, "", problems, path);
     TableReader t = top.table("propensity");
     if (!t.present()) top.problem("propensity", "no [propensity] table in the file");
-    const Range any{};
-    t.number("intercept", m.intercept, any);
-    t.number("recency", m.recency, any);
-    t.number("frequency", m.frequency, any);
-    t.number("monetary", m.monetary, any);
-    t.number("tenure", m.tenure, any);
-    t.finish();
+    read_propensity(t, m);
     // Other tables (a whole scenario may carry [propensity]) are allowed.
     if (!problems.empty()) throw BadInput(std::move(problems));
     return m;
@@ -617,9 +581,10 @@ struct ScoresWriter::Impl {
             ctx.check(H5Pset_deflate(dcpl, kDeflateLevel), what);
             Handle d = ctx.own(H5Dcreate2(group, c.name, c.file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
                                what);
-            write_string_attribute(ctx, d, "units", c.units);
-            write_string_attribute(ctx, d, "description", c.description);
-            write_string_attribute(ctx, d, "dimensions", "customer");
+            const std::string where = "/scores/" + std::string(c.name);
+            write_string_attribute(ctx, d, where, "units", c.units);
+            write_string_attribute(ctx, d, where, "description", c.description);
+            write_string_attribute(ctx, d, where, "dimensions", "customer");
             datasets.push_back(std::move(d));
         }
     }
@@ -686,42 +651,42 @@ void ScoresWriter::commit(const ScoresMetadata& meta) {
     Impl& w = *impl_;
     const Context& ctx = w.ctx;
     const hid_t root = w.file;
-    write_string_attribute(ctx, root, "format_version", kScoresFormatVersion);
-    write_string_attribute(ctx, root, "program", "retsim");
-    write_string_attribute(ctx, root, "content", "scores");
-    write_string_attribute(ctx, root, "program_version", meta.program_version);
-    write_string_attribute(ctx, root, "git_commit", meta.git_commit);
-    write_string_attribute(ctx, root, "created_utc", meta.created_utc);
-    write_string_attribute(ctx, root, "input_file", meta.input_file);
-    write_string_attribute(ctx, root, "input_kind", meta.input_kind);
-    write_string_attribute(ctx, root, "parameters_source", meta.parameters_source);
-    write_string_attribute(ctx, root, "model", meta.model.name);
+    write_string_attribute(ctx, root, "/", "format_version", kScoresFormatVersion);
+    write_string_attribute(ctx, root, "/", "program", "retsim");
+    write_string_attribute(ctx, root, "/", "content", "scores");
+    write_string_attribute(ctx, root, "/", "program_version", meta.program_version);
+    write_string_attribute(ctx, root, "/", "git_commit", meta.git_commit);
+    write_string_attribute(ctx, root, "/", "created_utc", meta.created_utc);
+    write_string_attribute(ctx, root, "/", "input_file", meta.input_file);
+    write_string_attribute(ctx, root, "/", "input_kind", meta.input_kind);
+    write_string_attribute(ctx, root, "/", "parameters_source", meta.parameters_source);
+    write_string_attribute(ctx, root, "/", "model", meta.model.name);
     std::vector<std::string> names;
     std::vector<double> values;
     for (const auto& [name, value] : meta.model.parameters) {
         names.push_back(name);
         values.push_back(value);
     }
-    write_strings_attribute(ctx, root, "model_parameter_names", names);
+    write_strings_attribute(ctx, root, "/", "model_parameter_names", names);
     write_doubles_attribute(ctx, root, "model_parameter_values", values);
-    write_scalar_attribute(ctx, root, "customers", std::uint64_t{meta.customers});
+    write_scalar_attribute(ctx, root, "/", "customers", std::uint64_t{meta.customers});
     const ScoreSettings& s = meta.settings;
-    write_scalar_attribute(ctx, root, "forecast_weeks", s.forecast_weeks);
-    write_scalar_attribute(ctx, root, "clv_horizon_weeks", s.clv.horizon_weeks);
-    write_scalar_attribute(ctx, root, "clv_period_weeks", s.clv.period_weeks);
-    write_scalar_attribute(ctx, root, "annual_discount_rate", s.clv.annual_discount_rate);
-    write_scalar_attribute(ctx, root, "margin_fraction", s.clv.margin_fraction);
-    write_scalar_attribute(ctx, root, "propensity_intercept", s.propensity.intercept);
-    write_scalar_attribute(ctx, root, "propensity_recency", s.propensity.recency);
-    write_scalar_attribute(ctx, root, "propensity_frequency", s.propensity.frequency);
-    write_scalar_attribute(ctx, root, "propensity_monetary", s.propensity.monetary);
-    write_scalar_attribute(ctx, root, "propensity_tenure", s.propensity.tenure);
-    write_scalar_attribute(ctx, root, "rfm_bins", std::int32_t(meta.rfm.bins));
+    write_scalar_attribute(ctx, root, "/", "forecast_weeks", s.forecast_weeks);
+    write_scalar_attribute(ctx, root, "/", "clv_horizon_weeks", s.clv.horizon_weeks);
+    write_scalar_attribute(ctx, root, "/", "clv_period_weeks", s.clv.period_weeks);
+    write_scalar_attribute(ctx, root, "/", "annual_discount_rate", s.clv.annual_discount_rate);
+    write_scalar_attribute(ctx, root, "/", "margin_fraction", s.clv.margin_fraction);
+    write_scalar_attribute(ctx, root, "/", "propensity_intercept", s.propensity.intercept);
+    write_scalar_attribute(ctx, root, "/", "propensity_recency", s.propensity.recency);
+    write_scalar_attribute(ctx, root, "/", "propensity_frequency", s.propensity.frequency);
+    write_scalar_attribute(ctx, root, "/", "propensity_monetary", s.propensity.monetary);
+    write_scalar_attribute(ctx, root, "/", "propensity_tenure", s.propensity.tenure);
+    write_scalar_attribute(ctx, root, "/", "rfm_bins", std::int32_t(meta.rfm.bins));
     write_doubles_attribute(ctx, root, "rfm_recency_cuts_weeks", meta.rfm.recency);
     write_doubles_attribute(ctx, root, "rfm_frequency_cuts", meta.rfm.frequency);
     write_doubles_attribute(ctx, root, "rfm_monetary_cuts_cents", meta.rfm.monetary);
-    write_scalar_attribute(ctx, root, "rfm_sample_size", std::uint64_t{meta.rfm_sample_size});
-    write_scalar_attribute(ctx, root, "rfm_sample_stride", std::uint64_t{meta.rfm_sample_stride});
+    write_scalar_attribute(ctx, root, "/", "rfm_sample_size", std::uint64_t{meta.rfm_sample_size});
+    write_scalar_attribute(ctx, root, "/", "rfm_sample_stride", std::uint64_t{meta.rfm_sample_stride});
 
     w.datasets.clear();
     w.group.close();

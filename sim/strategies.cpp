@@ -1,7 +1,7 @@
 // Strategies at decision epochs (overview in strategies.hpp).
 #include "sim/strategies.hpp"
 
-#include "models/scoring.hpp"
+#include "models/firm_prediction.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -23,14 +23,8 @@ std::uint64_t response_event(std::size_t step, std::size_t k, Purpose p) {
 bool gone_at(float death_day, double day) { return double(death_day) < day; }
 
 FirmHistory firm_history(const Population& pop, std::size_t i, double now) {
-    FirmHistory h;
-    h.x = pop.repeat_purchases[i];
-    const double birth = pop.birth_day[i];
-    h.t_x_weeks = std::max(0.0, (double(pop.last_purchase_day[i]) - birth) / 7.0);
-    h.T_weeks = std::max(h.t_x_weeks, (now - birth) / 7.0);
-    h.spend_count = h.x + 1.0;
-    h.mean_spend_cents = double(pop.spend_cents[i]) / h.spend_count;
-    return h;
+    return retsim::firm_history(pop.repeat_purchases[i], pop.birth_day[i], pop.last_purchase_day[i], now,
+                                double(pop.spend_cents[i]));
 }
 
 bool ranks(const StrategyConfig& st) {
@@ -135,16 +129,7 @@ double StrategyRunner::score(const Population& pop, std::size_t i, const Strateg
         case TargetScore::PredictedMargin:
             return model_.predicted_margin_cents(firm_history(pop, i, now), st.value_horizon_weeks,
                                                  sc_.economics.annual_discount_rate, sc_.economics.margin_fraction);
-        case TargetScore::Propensity: {
-            const FirmHistory f = firm_history(pop, i, now);
-            PropensityModel m;
-            m.intercept = st.propensity.intercept;
-            m.recency = st.propensity.recency;
-            m.frequency = st.propensity.frequency;
-            m.monetary = st.propensity.monetary;
-            m.tenure = st.propensity.tenure;
-            return propensity(m, History{f.x, f.t_x_weeks, f.T_weeks, f.mean_spend_cents, f.spend_count});
-        }
+        case TargetScore::Propensity: return propensity(st.propensity, to_history(firm_history(pop, i, now)));
         case TargetScore::SpendPerWeek: {
             const double weeks = std::max(1.0, (now - double(pop.birth_day[i])) / 7.0);
             return double(pop.spend_cents[i]) / weeks;
@@ -159,9 +144,8 @@ void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t 
     RewardState& r = rewards_[std::size_t(state_[k].reward_slot)];
     const std::uint32_t purchases = pop.repeat_purchases[i];
     const std::int64_t spend = pop.spend_cents[i];
-    const double earn_multiplier =
-        rc.tiers.empty() ? 1.0 : tier_of(strategies_[k], r, i, now) == 0 ? 1.0
-                                                                         : rc.tiers[tier_of(strategies_[k], r, i, now) - 1].earn_multiplier;
+    const std::size_t tier = rc.tiers.empty() ? 0 : tier_of(strategies_[k], r, i, now);
+    const double earn_multiplier = tier == 0 ? 1.0 : rc.tiers[tier - 1].earn_multiplier;
     const std::int64_t earned = std::int64_t(std::floor(
         (double(purchases - r.seen_purchases[i]) * double(rc.points_per_purchase) +
          double(spend - r.seen_spend[i]) * rc.points_per_currency_unit / 100.0) *

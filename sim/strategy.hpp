@@ -4,11 +4,14 @@
 // truth is used for reporting (for example money spent on customers who had already left).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "models/scoring.hpp"
 #include "sim/lifecycle.hpp"
 
 namespace retsim {
@@ -29,12 +32,8 @@ enum class TargetScore {
     Propensity,       ///< logistic response propensity on firm-view features ([strategies.propensity])
 };
 
-/// Logistic response propensity on the firm's view (models/scoring.hpp):
-/// 1 / (1 + exp(-(intercept + recency x weeks since the last purchase + frequency x repeat
-/// purchases + monetary x log1p(mean spend in currency units) + tenure x weeks since the first))).
-struct PropensityCoefficients {
-    double intercept = -2.0, recency = -0.05, frequency = 0.2, monetary = 0.3, tenure = 0.0;
-};
+/// Names of StrategyKind values, in enum order: the scenario's `kind` and the results' kind.
+inline constexpr std::array<std::string_view, 3> kStrategyKindNames = {"contact", "win_back", "reward"};
 
 /// Change of behaviour of a responder, for effect_days (rounded up to whole decision epochs).
 /// Several active effects multiply.
@@ -105,7 +104,7 @@ struct StrategyConfig {
     /// probability times (1 - h + 2 h s), h = response_heterogeneity: mean 1, from 1 - h to 1 + h.
     double response_heterogeneity = 0.0;
     double max_incentive_fraction_of_value = 0.0;  ///< win-back cap: incentive <= this x predicted margin; 0 = off
-    PropensityCoefficients propensity;            ///< score = "propensity": also the true response probability
+    PropensityModel propensity;  ///< score = "propensity" (models/scoring.hpp): also the true response probability
     double before_renewal_days = -1.0;  ///< contracts: eligible within this many days before the next renewal; <0 off
     double after_renewal_days = -1.0;   ///< contracts: eligible within this many days after the last renewal; <0 off
     EffectConfig effect;

@@ -320,7 +320,7 @@ TEST_CASE("lifecycle: incremental classification equals reclassifying everyone",
 // 3. Sentiment statistics
 
 TEST_CASE("lifecycle: service failures arrive at failure_rate_per_year", "[stat]") {
-    // The result has no service-failure series, so failures are counted through the unhappy
+    // Failures are read from the result's series and, independently, through the unhappy
     // stage: with complaint_probability = 1 every failure is a complaint; unhappy_days = 10
     // (more than one 7-day step, less than two) makes the unhappy count at the end of step s
     // exactly the complaints at its start. Nobody lapses (recency thresholds beyond the
@@ -342,6 +342,8 @@ complaint_probability = 1
     for (std::size_t s = 5; s < all.steps; ++s) {
         expected += p * double(all.series.alive[s - 1]);  // alive at the start of step s
         failures += double(stage_count(all, s, Stage::Unhappy));
+        CHECK(all.series.service_failures[s] == stage_count(all, s, Stage::Unhappy));
+        CHECK(all.series.complaints[s] == all.series.service_failures[s]);
     }
     INFO("failures " << failures << ", expected " << expected);
     CHECK(std::abs(failures - expected) < 4.0 * std::sqrt(expected));
@@ -350,7 +352,11 @@ complaint_probability = 1
     const RunResult some = run(make(tail, {"service.complaint_probability=0.3"}), 2);
     CHECK(some.series.alive == all.series.alive);  // complaining changes nothing of the truth
     double complaints = 0;
-    for (std::size_t s = 5; s < some.steps; ++s) complaints += double(stage_count(some, s, Stage::Unhappy));
+    for (std::size_t s = 5; s < some.steps; ++s) {
+        complaints += double(stage_count(some, s, Stage::Unhappy));
+        CHECK(some.series.complaints[s] == stage_count(some, s, Stage::Unhappy));
+        CHECK(some.series.service_failures[s] == all.series.service_failures[s]);
+    }
     INFO("complaints " << complaints);
     CHECK(std::abs(complaints - 0.3 * failures) < 4.0 * std::sqrt(failures * 0.3 * 0.7));
 }

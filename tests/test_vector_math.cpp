@@ -23,6 +23,13 @@ std::vector<double> arguments() {
     return v;
 }
 
+/// One value through an array function, as a customer scored alone goes.
+double one(void (*f)(const double*, double*, std::size_t), double x) {
+    double y;
+    f(&x, &y, 1);
+    return y;
+}
+
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 std::vector<vmath::detail::Kernels> supported() {
@@ -66,16 +73,16 @@ TEST_CASE("vector math: every instruction set gives the same bits", "[unit]") {
 TEST_CASE("vector math: values within 1 ulp of glibc's and the standard's special values", "[unit]") {
     for (double x : arguments()) {
         INFO("x = " << x);
-        if (x > -1.0) CHECK(ulps(vmath::log1p(x), std::log1p(x)) <= 1.0);
+        if (x > -1.0) CHECK(ulps(one(vmath::log1p, x), std::log1p(x)) <= 1.0);
         if (std::isfinite(std::exp(x))) {
-            CHECK(ulps(vmath::exp(x), std::exp(x)) <= 1.0);
-            CHECK(ulps(vmath::expm1(x), std::expm1(x)) <= 1.0);
+            CHECK(ulps(one(vmath::exp, x), std::exp(x)) <= 1.0);
+            CHECK(ulps(one(vmath::expm1, x), std::expm1(x)) <= 1.0);
         }
     }
-    CHECK(vmath::log1p(-1.0) == -INFINITY);
-    CHECK(std::isnan(vmath::log1p(-2.0)));
-    CHECK(vmath::exp(-INFINITY) == 0.0);
-    CHECK(vmath::exp(1000.0) == INFINITY);
-    CHECK(vmath::expm1(-INFINITY) == -1.0);
-    CHECK(same_bits(vmath::expm1(-0.0), -0.0));
+    CHECK(one(vmath::log1p, -1.0) == -INFINITY);
+    CHECK(std::isnan(one(vmath::log1p, -2.0)));
+    CHECK(one(vmath::exp, -INFINITY) == 0.0);
+    CHECK(one(vmath::exp, 1000.0) == INFINITY);
+    CHECK(one(vmath::expm1, -INFINITY) == -1.0);
+    CHECK(same_bits(one(vmath::expm1, -0.0), -0.0));
 }
