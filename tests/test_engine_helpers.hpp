@@ -28,6 +28,21 @@ inline RunResult run(const Scenario& sc, int threads = 2, bool keep_customers = 
     return run_simulation(sc, options);
 }
 
+/// A small base scenario for mechanism tests: `customers` initial customers with a year of
+/// history, weekly steps over `horizon_days`, seed `seed`; "fast" buyers (BG/NBD r = 2,
+/// alpha = 10 weeks: one purchase every five weeks on average) unless `slow`, then the CDNOW
+/// fit. `tail` adds tables.
+inline std::string base_scenario_text(const std::string& tail, std::uint64_t customers, double horizon_days,
+                                      std::uint64_t seed, bool slow = false) {
+    std::string text = "[run]\nhorizon_days = " + std::to_string(horizon_days) +
+                       "\nstep_days = 7\nseed = " + std::to_string(seed) +
+                       "\n[population]\ninitial_customers = " + std::to_string(customers) +
+                       "\nhistory_days = 365\nmodel = \"bgnbd\"\n";
+    text += slow ? "[population.bgnbd]\nr = 0.243\nalpha_weeks = 4.414\na = 0.793\nb = 2.426\n"
+                 : "[population.bgnbd]\nr = 2.0\nalpha_weeks = 10.0\na = 1.0\nb = 8.0\n";
+    return text + tail;
+}
+
 /// The BadInput text for a scenario `text`; fails the test when the scenario is accepted.
 inline std::string bad_input(const std::string& text) {
     try {

@@ -32,13 +32,7 @@ StageInput customer(double now, double last, Stage previous = Stage::Active, dou
 const StageRules kRules{};
 
 std::string scenario_text(const std::string& tail, std::uint64_t customers = 10'000, double horizon_days = 182) {
-    return "[run]\nhorizon_days = " + std::to_string(horizon_days) +
-           "\nstep_days = 7\nseed = 31337\n"
-           "[population]\ninitial_customers = " +
-           std::to_string(customers) +
-           "\nhistory_days = 365\nmodel = \"bgnbd\"\n"
-           "[population.bgnbd]\nr = 2.0\nalpha_weeks = 10.0\na = 1.0\nb = 8.0\n" +
-           tail;
+    return retsim::test::base_scenario_text(tail, customers, horizon_days, 31337);
 }
 
 Scenario make(const std::string& tail, const std::vector<std::string>& overrides = {},

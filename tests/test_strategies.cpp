@@ -17,18 +17,10 @@ using retsim::test::run;
 
 namespace {
 
-/// A small base scenario: `customers` initial customers with a year of history, weekly steps
-/// over `horizon_days`; "fast" buyers (BG/NBD r = 2, alpha = 10 weeks: one purchase every five
-/// weeks on average) unless `slow`, then the CDNOW fit. `tail` adds tables.
+/// The base scenario of retsim::test::base_scenario_text with this file's seed.
 std::string scenario_text(const std::string& tail, std::uint64_t customers = 10'000, double horizon_days = 182,
                           bool slow = false) {
-    std::string text = "[run]\nhorizon_days = " + std::to_string(horizon_days) +
-                       "\nstep_days = 7\nseed = 4242\n"
-                       "[population]\ninitial_customers = " +
-                       std::to_string(customers) + "\nhistory_days = 365\nmodel = \"bgnbd\"\n";
-    text += slow ? "[population.bgnbd]\nr = 0.243\nalpha_weeks = 4.414\na = 0.793\nb = 2.426\n"
-                 : "[population.bgnbd]\nr = 2.0\nalpha_weeks = 10.0\na = 1.0\nb = 8.0\n";
-    return text + tail;
+    return retsim::test::base_scenario_text(tail, customers, horizon_days, 4242, slow);
 }
 
 Scenario make(const std::string& tail, const std::vector<std::string>& overrides = {}, std::uint64_t customers = 10'000,
