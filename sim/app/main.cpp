@@ -16,6 +16,7 @@
 #include "sim/app/progress.hpp"
 #include "sim/app/score_command.hpp"
 #include "sim/app/summary_table.hpp"
+#include "sim/app/sweep_command.hpp"
 #include "sim/build_info.hpp"
 #include "sim/engine.hpp"
 #include "sim/output.hpp"
@@ -112,7 +113,8 @@ int main(int argc, char** argv) {
                "  retsim run                                  the built-in default scenario -> default.h5\n"
                "  retsim run scenarios/default.toml -o a.h5 --set run.seed=7 --threads 2\n"
                "  retsim validate my_scenario.toml            list every problem in a scenario file\n"
-               "  retsim info a.h5                            what a result file holds\n\n" +
+               "  retsim info a.h5                            what a result file holds\n"
+               "  retsim sweep s.toml --vary economics.margin_fraction=0.2:0.4:5 --replicates 10 -o sweep.h5\n\n" +
                models_help() +
                "\nScenario keys: scenarios/README.md. Result layout: docs/hdf5_layout.md.\n"
                "Exit codes: 0 ok, 1 runtime or I/O failure, 2 bad usage or bad input.");
@@ -155,6 +157,9 @@ int main(int argc, char** argv) {
     CompareArgs compare_args;
     CLI::App* compare = add_compare_command(app, compare_args);
 
+    SweepArgs sweep_args;
+    CLI::App* sweep = add_sweep_command(app, sweep_args);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -168,6 +173,7 @@ int main(int argc, char** argv) {
         if (*fit) return run_fit_command(fit_args);
         if (*score) return run_score_command(score_args, *score);
         if (*compare) return run_compare_command(compare_args, *compare);
+        if (*sweep) return run_sweep_command(sweep_args, *sweep);
         if (*info) {
             std::cout << describe_result_file(info_path);
             return kExitOk;
