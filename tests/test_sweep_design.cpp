@@ -71,13 +71,14 @@ TEST_CASE("sweep design: --vary accepts ranges, evenly spaced levels and lists",
         CHECK(parse_vary("x=-2.5:-1", false).low == -2.5);
     }
     SECTION("LOW:HIGH:N gives N evenly spaced levels with exact ends") {
-        const Factor f = parse_vary("population.history_days=0.1:0.7:7", false);
+        // 0.3 + (0.9 - 0.3) is 0.9000000000000001 in doubles: the last level must be HIGH itself.
+        const Factor f = parse_vary("population.history_days=0.3:0.9:7", false);
         REQUIRE(f.levels.size() == 7);
-        CHECK(f.levels.front() == 0.1);
-        CHECK(f.levels.back() == 0.7);
-        for (std::size_t i = 0; i < 7; ++i) CHECK(f.levels[i] == Approx(0.1 + 0.1 * double(i)).epsilon(1e-14));
-        CHECK(f.low == 0.1);
-        CHECK(f.high == 0.7);
+        CHECK(f.levels.front() == 0.3);
+        CHECK(f.levels.back() == 0.9);
+        for (std::size_t i = 0; i < 7; ++i) CHECK(f.levels[i] == Approx(0.3 + 0.1 * double(i)).epsilon(1e-14));
+        CHECK(f.low == 0.3);
+        CHECK(f.high == 0.9);
         CHECK(f.units == "days");
     }
     SECTION("integer keys take whole levels") {
@@ -226,10 +227,10 @@ TEST_CASE("sweep design: a grid is the full factorial, last factor fastest", "[s
         for (std::size_t j = 0; j < 3; ++j) CHECK(d.at(r, j) == expected[r][j]);
     }
     // Exact ends survive into the design.
-    const Design e = make_design(DesignKind::Grid, {parse_vary("x=0.1:0.7:7", false)}, 0, 0);
-    CHECK(e.rows == 7);
-    CHECK(e.at(0, 0) == 0.1);
-    CHECK(e.at(6, 0) == 0.7);
+    const Design e = make_design(DesignKind::Grid, {parse_vary("x=0.3:0.9:4", false)}, 0, 0);
+    CHECK(e.rows == 4);
+    CHECK(e.at(0, 0) == 0.3);
+    CHECK(e.at(3, 0) == 0.9);
 }
 
 TEST_CASE("sweep design: bad design requests are rejected", "[sweep_design][input]") {
@@ -277,6 +278,24 @@ TEST_CASE("sweep design: a Latin hypercube has one value per stratum per factor"
         CHECK(strata.size() == n);
         CHECK(*strata.rbegin() == n - 1);
     }
+    // Strata are permuted independently per factor: the ranks of two columns are uncorrelated
+    // (Spearman's rho has standard error 1 / sqrt(63) = 0.13 here; 0.4 is three of them).
+    const auto stratum = [&](std::size_t r, std::size_t j) {
+        return std::floor((d.at(r, j) - factors[j].low) / (factors[j].high - factors[j].low) * double(n));
+    };
+    for (std::size_t j = 1; j < factors.size(); ++j) {
+        double sum_d2 = 0;
+        for (std::size_t r = 0; r < n; ++r) sum_d2 += std::pow(stratum(r, 0) - stratum(r, j), 2);
+        const double rho = 1 - 6 * sum_d2 / (double(n) * (double(n) * double(n) - 1));
+        CHECK(std::fabs(rho) < 0.4);
+    }
+    // Philox keyed by the seed: these values are the same on every platform.
+    CHECK(d.at(0, 0) == 0.85581537148516151);
+    CHECK(d.at(0, 1) == 0.62164752295894621);
+    CHECK(d.at(0, 2) == 47561.338285193662);
+    CHECK(d.at(1, 0) == 3.6748542312743639);
+    CHECK(d.at(1, 1) == 0.07416673123190734);
+    CHECK(d.at(1, 2) == 326313.37216897169);
     // Reproducible bit for bit; another seed permutes differently.
     const Design again = make_design(DesignKind::Lhs, factors, n, 42);
     CHECK(again.values == d.values);
@@ -374,10 +393,11 @@ TEST_CASE("sweep design: Sobol indices of the Ishigami function match the closed
     const retsim::SobolIndices s = retsim::sobol_indices(d, y, 1000, 0.95, 1);
     CHECK(s.variance == Approx(v).epsilon(0.01));
     CHECK(s.resamples == 1000);
-    // Tolerance 0.02: the bootstrap standard errors of these estimates at N = 8192 are at most
-    // about 0.01 (interval half-widths ~0.02 at 95%), and quasi-random points do better than
-    // that, so 0.02 is two standard errors or more while a wrong estimator (e.g. swapping A and
-    // B, or the wrong variance) is off by 0.1 or more.
+    // Tolerance 0.02. The bootstrap treats blocks as independent draws, so its intervals
+    // (half-widths 0.01 to 0.04 here) overstate the error of quasi-random points, whose actual
+    // errors at N = 8192 are below 0.001; 0.02 leaves room for another libm's sin and pow, while
+    // a wrong estimator (f(A) for f(B) in S_i, AB_j built the wrong way round) misses by 0.1 or more.
+    const retsim::SobolIndices half = retsim::sobol_indices(d, y, 1000, 0.5, 1);
     for (std::size_t i = 0; i < 3; ++i) {
         INFO("factor x" << i + 1 << ": S = " << s.first[i] << " [" << s.first_low[i] << ", " << s.first_high[i]
                         << "], ST = " << s.total[i] << " [" << s.total_low[i] << ", " << s.total_high[i] << "]");
@@ -389,6 +409,15 @@ TEST_CASE("sweep design: Sobol indices of the Ishigami function match the closed
         CHECK(s.total_high[i] >= st_exact[i]);
         CHECK(s.first_high[i] - s.first_low[i] < 0.1);
         CHECK(s.total_high[i] - s.total_low[i] < 0.1);
+        // At this N the bootstrap distributions are close to normal: the 95% interval is about
+        // symmetric around the estimate, holds the 50% interval, and is 1.96 / 0.674 = 2.9 times
+        // as wide.
+        CHECK((s.first_high[i] - s.first[i]) / (s.first[i] - s.first_low[i]) == Approx(1).margin(0.3));
+        CHECK((s.total_high[i] - s.total[i]) / (s.total[i] - s.total_low[i]) == Approx(1).margin(0.3));
+        CHECK(half.first_low[i] > s.first_low[i]);
+        CHECK(half.total_high[i] < s.total_high[i]);
+        CHECK((s.first_high[i] - s.first_low[i]) / (half.first_high[i] - half.first_low[i]) == Approx(2.9).margin(0.5));
+        CHECK((s.total_high[i] - s.total_low[i]) / (half.total_high[i] - half.total_low[i]) == Approx(2.9).margin(0.5));
     }
 }
 
