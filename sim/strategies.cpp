@@ -96,12 +96,12 @@ StrategyRunner::StrategyRunner(const Scenario& sc, const Behaviour& model, std::
         }
         needs_selection_ = needs_selection_ || ranks(strategies_[k]);
     }
-    influenced_.resize(customers);
+    refresh_day_.resize(customers);
 }
 
 void StrategyRunner::start_customers(Population& pop, std::size_t begin, std::size_t end) {
     const RandomKey rk{sc_.run.seed, sc_.run.replicate};
-    std::fill(influenced_.begin() + std::ptrdiff_t(begin), influenced_.begin() + std::ptrdiff_t(end), std::uint8_t{0});
+    std::fill(refresh_day_.begin() + std::ptrdiff_t(begin), refresh_day_.begin() + std::ptrdiff_t(end), float(kInf));
     for (std::size_t k = 0; k < strategies_.size(); ++k) {
         PerStrategy& ps = state_[k];
         const double holdout = strategies_[k].holdout_fraction;
@@ -151,7 +151,8 @@ void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t 
          double(spend - r.seen_spend[i]) * rc.points_per_currency_unit / 100.0) *
         earn_multiplier));
     r.earned_total[i] += earned;
-    if (rc.rebate_fraction > 0.0 && now - double(r.period_start_day[i]) >= rc.rebate_period_days) {
+    const bool period_ended = rc.rebate_fraction > 0.0 && now - double(r.period_start_day[i]) >= rc.rebate_period_days;
+    if (period_ended) {
         // The rebate period is over: pay the rebate on its spend when it reached the threshold.
         const std::int64_t volume = spend - r.period_spend_start[i];
         if (volume >= rc.rebate_threshold_cents && volume > 0) {
@@ -167,6 +168,8 @@ void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t 
             t.rebates_accrued_cents += std::llround(double(volume) * rc.rebate_fraction);
         }
     }
+    // New points or spend move the goal gradient: refresh the member at this epoch.
+    if (earned != 0 || spend != r.seen_spend[i] || period_ended) refresh_day_[i] = -float(kInf);
     r.seen_purchases[i] = purchases;
     r.seen_spend[i] = spend;
     std::int64_t points = std::int64_t(r.points[i]) + earned;
@@ -189,6 +192,7 @@ void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t 
         t.rewards_redeemed += claimed;
         t.redemption_cost_cents += claimed * rc.reward_cost_cents;
     }
+    if (points != std::int64_t(r.points[i])) refresh_day_[i] = -float(kInf);
     r.points[i] = std::int32_t(std::min<std::int64_t>(points, std::numeric_limits<std::int32_t>::max()));
     // Fees are money received: a member who has left (truth) pays no more, though the firm
     // still counts the membership.
@@ -414,13 +418,13 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
         }
     }
     for (std::size_t i = begin; i < end; ++i) {
-        if (influenced_[i] != 0) refresh_multipliers(pop, i, now);
+        if (double(refresh_day_[i]) <= now) refresh_multipliers(pop, i, now);
     }
 }
 
 void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double now) {
     double rate = 1.0, risk = 1.0, spend = 1.0;
-    bool any = false;
+    double next_change = kInf;  // first day a term below changes with time alone
     if (moods_ != nullptr) {
         const auto m = std::size_t(mood_of(pop, i));
         rate = moods_->rate[m];
@@ -429,13 +433,13 @@ void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double 
     for (std::size_t k = 0; k < strategies_.size(); ++k) {
         const PerStrategy& ps = state_[k];
         const StrategyConfig& st = strategies_[k];
-        if (st.effect.fatigue_risk_multiplier != 1.0 && (ps.arm[i] & kControl) == 0 &&
-            now < double(ps.last_contact_day[i]) + st.effect.effect_days) {
+        const double fatigue_until = double(ps.last_contact_day[i]) + st.effect.effect_days;
+        if (st.effect.fatigue_risk_multiplier != 1.0 && (ps.arm[i] & kControl) == 0 && now < fatigue_until) {
             risk *= st.effect.fatigue_risk_multiplier;  // contacted recently, responder or not
-            any = true;
+            next_change = std::min(next_change, fatigue_until);
         }
         if (!(double(ps.effect_until_day[i]) > now)) continue;
-        any = true;
+        next_change = std::min(next_change, double(ps.effect_until_day[i]));
         rate *= st.effect.rate_multiplier;
         risk *= st.effect.risk_multiplier;
         spend *= st.effect.spend_multiplier;
@@ -444,7 +448,7 @@ void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double 
             const RewardState& r = rewards_[std::size_t(ps.reward_slot)];
             if (rc.goal_gradient > 0.0) {
                 // Goal gradient: the closer to the next reward (or to the rebate threshold), the
-                // faster the member buys.
+                // faster the member buys. Points and spend move only at accruals, which refresh.
                 double progress = double(r.points[i] % rc.reward_threshold_points) / double(rc.reward_threshold_points);
                 if (rc.rebate_fraction > 0.0 && rc.rebate_threshold_cents > 0) {
                     progress = std::min(1.0, double(pop.spend_cents[i] - r.period_spend_start[i]) /
@@ -455,10 +459,12 @@ void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double 
             if (!rc.tiers.empty()) {
                 const std::size_t tier = tier_of(st, r, i, now);
                 if (tier > 0) rate *= rc.tiers[tier - 1].rate_multiplier;
+                next_change = -kInf;  // tiers are reviewed at every epoch
             }
         }
     }
-    influenced_[i] = any ? 1 : 0;
+    // Rounded down to a float: refreshing early changes nothing, refreshing late would.
+    refresh_day_[i] = next_change == kInf ? float(kInf) : std::nextafter(float(next_change), -float(kInf));
     const auto f_rate = float(rate), f_risk = float(risk), f_spend = float(spend);
     if (f_rate != pop.rate_mult[i] || f_risk != pop.risk_mult[i] || f_spend != pop.spend_mult[i]) {
         model_.influence(pop, i, now, f_rate, f_risk, f_spend);

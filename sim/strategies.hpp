@@ -152,10 +152,11 @@ private:
     std::vector<StrategyConfig> strategies_;
     std::vector<PerStrategy> state_;
     std::vector<RewardState> rewards_;
-    /// Per customer: 1 when some strategy's effect, fatigue window or membership was active at
-    /// its last refresh. A customer at 0 can only change when contacted again, so the epoch
-    /// refresh skips it.
-    Column<std::uint8_t> influenced_;
+    /// Per customer: the first day its multipliers can change with time alone (an effect or a
+    /// fatigue window ends, a tier is reviewed); +inf when nothing pending. Everything else that
+    /// moves them (a contact, a mood, points) refreshes the customer at once, so the epoch
+    /// refresh visits only customers whose day has come.
+    Column<float> refresh_day_;
     bool needs_selection_ = false;
 };
 
