@@ -297,7 +297,7 @@ void start_customer_state(const StepContext& c, std::size_t begin, std::size_t e
         std::fill(pop.risk_mult.begin() + std::ptrdiff_t(begin), pop.risk_mult.begin() + std::ptrdiff_t(end), 1.0f);
         std::fill(pop.spend_mult.begin() + std::ptrdiff_t(begin), pop.spend_mult.begin() + std::ptrdiff_t(end), 1.0f);
     }
-    if (pop.has_sentiment()) start_sentiment(pop, begin, end);
+    if (pop.has_sentiment()) start_sentiment(c.rk, pop, begin, end);
     if (c.strategies != nullptr) c.strategies->start_customers(pop, begin, end);
 }
 

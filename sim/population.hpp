@@ -72,6 +72,11 @@ struct Population {
     Column<float> mood_until_day;
     Column<float> complaint_day;  ///< last complaint the firm received; -inf: none
     Column<float> signal_day;     ///< last risk signal the firm saw; -inf: none
+    // Hazard clocks of the two mood events that strike content customers at random: the
+    // cumulative hazard (unit-exponential scale) left before the next service failure and the
+    // next start of considering leaving. Each step uses up rate x days of them.
+    Column<float> failure_clock;
+    Column<float> consider_clock;
 
     // Firm's view.
     Column<float> birth_day;               ///< first purchase (acquisition)
@@ -91,6 +96,8 @@ struct Population {
         mood_until_day.resize(n);
         complaint_day.resize(n);
         signal_day.resize(n);
+        failure_clock.resize(n);
+        consider_clock.resize(n);
     }
 
     /// Allocates the influence columns for n customers (set when each customer starts).
@@ -120,7 +127,7 @@ struct Population {
         return col(key) + col(lambda_per_day) + col(dropout_p) + col(churn_theta) +
                col(spend_rate) + col(death_day) + col(next_event_day) + col(death_rate_per_day) +
                col(rate_mult) + col(risk_mult) + col(spend_mult) + col(mood) + col(mood_until_day) +
-               col(complaint_day) + col(signal_day) + col(birth_day) +
+               col(complaint_day) + col(signal_day) + col(failure_clock) + col(consider_clock) + col(birth_day) +
                col(last_purchase_day) + col(repeat_purchases) + col(spend_cents) + col(stage) +
                col(stage_since_day) + col(review_day);
     }

@@ -14,46 +14,73 @@ MoodMultipliers mood_multipliers(const SentimentConfig& c) {
     return m;
 }
 
-void start_sentiment(Population& pop, std::size_t begin, std::size_t end) {
+namespace {
+/// Event of Stream::Sentiment that draws a customer's first hazard clocks; steps use their own
+/// index as the event, which never comes near this one.
+constexpr std::uint64_t kStartEvent = ~std::uint64_t{0};
+}  // namespace
+
+void start_sentiment(const RandomKey& rk, Population& pop, std::size_t begin, std::size_t end) {
     constexpr float kNone = -std::numeric_limits<float>::infinity();
     for (std::size_t i = begin; i < end; ++i) {
         pop.mood[i] = std::uint8_t(Mood::Content);
         pop.mood_until_day[i] = kNone;
         pop.complaint_day[i] = kNone;
         pop.signal_day[i] = kNone;
+        Draws d(rk, pop.key[i], Stream::Sentiment, kStartEvent);
+        pop.failure_clock[i] = float(d.exponential());
+        pop.consider_clock[i] = float(d.exponential());
     }
 }
 
+// Service failures and the start of considering strike at constant rates, so each is a hazard
+// clock: a step of `days` uses up rate x days of it and the event happens in the step where it
+// runs out, with probability 1 - exp(-rate x days) as a per-step draw would give, but without
+// drawing for the many customers with nothing happening. A clock that ran out is drawn anew
+// from a unit exponential (at most one event of a kind per step, as moods move once a step).
 void update_sentiment(const SentimentConfig& c, const RandomKey& rk, Population& pop, std::size_t begin,
                       std::size_t end, std::size_t step, double start, double step_end,
                       std::vector<std::uint32_t>& changed, SentimentTally& tally) {
     const double days = step_end - start;
-    const auto chance = [&](double per_year) { return -std::expm1(-per_year * days / 365.0); };
     const auto weekly = [&](double per_week) { return -std::expm1(std::log1p(-per_week) * days / 7.0); };
-    const double p_failure = chance(c.failure_rate_per_year);
-    const double p_consider = chance(c.considering_rate_per_year);
-    const double p_consider_unhappy = chance(c.considering_rate_per_year * c.unhappy_considering_multiplier);
+    const auto hazard = [&](double per_year) { return float(per_year * days / 365.0); };
+    const float h_failure = hazard(c.failure_rate_per_year);
+    const float h_consider = hazard(c.considering_rate_per_year);
+    const float h_consider_unhappy = hazard(c.considering_rate_per_year * c.unhappy_considering_multiplier);
     const double p_signal_considering = weekly(c.considering_signal_per_week);
     const double p_signal_switching = weekly(c.switching_signal_per_week);
     for (std::size_t i = begin; i < end; ++i) {
         if (double(pop.death_day[i]) < start) continue;  // gone: no feelings to track
-        Draws d(rk, pop.key[i], Stream::Sentiment, step);
-        // Five uniforms from the first four words, in a fixed order whatever happens (a change of
-        // one probability never shifts the draws behind the others): one Philox block per
-        // customer and step. The complaint and signal draws share a word, 32 bits each, ample
-        // for probabilities of that kind.
-        const double u_failure = d.uniform(), u_consider = d.uniform(), u_decide = d.uniform();
-        const std::uint64_t shared = d.bits();
-        const double u_complaint = (double(shared >> 32) + 0.5) * 0x1.0p-32;
-        const double u_signal = (double(shared & 0xffffffffu) + 0.5) * 0x1.0p-32;
         const Mood before = mood_of(pop, i);
         Mood mood = before;
+        if (mood == Mood::Unhappy && start >= double(pop.mood_until_day[i])) mood = Mood::Content;
+        float failure_clock = pop.failure_clock[i] - h_failure;
+        float consider_clock = pop.consider_clock[i];
+        const bool failed = failure_clock < 0.0f;
+        const bool calm = mood == Mood::Content || mood == Mood::Unhappy;
+        const float h_calm = mood == Mood::Content ? h_consider : h_consider_unhappy;
+        if (!failed && calm && consider_clock - h_calm >= 0.0f) {
+            // Nothing happens: the common case, without a draw.
+            pop.failure_clock[i] = failure_clock;
+            pop.consider_clock[i] = consider_clock - h_calm;
+            if (mood != before) {
+                pop.mood[i] = std::uint8_t(std::uint8_t(mood) | (pop.mood[i] & kSignalSwitchingBit));
+                changed.push_back(std::uint32_t(i));
+            }
+            continue;
+        }
+        // Two words in a fixed place whatever happens, then exponentials as events need them.
+        Draws d(rk, pop.key[i], Stream::Sentiment, step);
+        const double u_decide = d.uniform();
+        const std::uint64_t shared = d.bits();  // complaint and signal, 32 bits each: ample for such probabilities
+        const double u_complaint = (double(shared >> 32) + 0.5) * 0x1.0p-32;
+        const double u_signal = (double(shared & 0xffffffffu) + 0.5) * 0x1.0p-32;
         const std::uint8_t signal_bit = pop.mood[i] & kSignalSwitchingBit;
         std::uint8_t new_signal_bit = signal_bit;
         bool reclassify = false;
-        if (mood == Mood::Unhappy && start >= double(pop.mood_until_day[i])) mood = Mood::Content;
-        if (u_failure < p_failure) {
+        if (failed) {
             tally.service_failures += 1;
+            failure_clock = float(d.exponential());
             if (mood == Mood::Content) {
                 mood = Mood::Unhappy;
                 pop.mood_until_day[i] = float(start + d.exponential() * c.unhappy_recovery_days);
@@ -64,11 +91,14 @@ void update_sentiment(const SentimentConfig& c, const RandomKey& rk, Population&
                 reclassify = true;
             }
         }
-        if ((mood == Mood::Content && u_consider < p_consider) ||
-            (mood == Mood::Unhappy && u_consider < p_consider_unhappy)) {
-            mood = Mood::Considering;
-            tally.started_considering += 1;
-            pop.mood_until_day[i] = float(start + d.exponential() * c.considering_days);
+        if (mood == Mood::Content || mood == Mood::Unhappy) {  // after a failure: its mood's rate
+            consider_clock -= mood == Mood::Content ? h_consider : h_consider_unhappy;
+            if (consider_clock < 0.0f) {
+                mood = Mood::Considering;
+                tally.started_considering += 1;
+                pop.mood_until_day[i] = float(start + d.exponential() * c.considering_days);
+                consider_clock = float(d.exponential());
+            }
         } else if (mood == Mood::Considering && start >= double(pop.mood_until_day[i])) {
             if (u_decide < c.switch_probability) {
                 mood = Mood::Switching;
@@ -90,6 +120,8 @@ void update_sentiment(const SentimentConfig& c, const RandomKey& rk, Population&
             pop.death_day[i] = pop.mood_until_day[i];  // leaves for the competitor within this step
             tally.departures += 1;
         }
+        pop.failure_clock[i] = failure_clock;
+        pop.consider_clock[i] = consider_clock;
         pop.mood[i] = std::uint8_t(std::uint8_t(mood) | new_signal_bit);
         if (reclassify) pop.review_day[i] = float(start);
         if (mood != before) changed.push_back(std::uint32_t(i));

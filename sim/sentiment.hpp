@@ -4,8 +4,8 @@
 // complaint); considering leaving (buys less: the firm may see it as silent attrition, and
 // sometimes sees a risk signal); switching to a competitor (buys little, leaves at a planned
 // day unless a strategy restores it; the firm sees a switching signal more often). Moods change
-// at the start of each step by the customer's own keyed draws, so runs stay reproducible and
-// paired scenarios share them.
+// at the start of each step by the customer's own keyed draws (hazard clocks for the events
+// that strike at random), so runs stay reproducible and paired scenarios share them.
 #pragma once
 
 #include <array>
@@ -31,8 +31,9 @@ struct MoodMultipliers {
 
 [[nodiscard]] inline Mood mood_of(const Population& pop, std::size_t i) { return Mood(pop.mood[i] & kMoodMask); }
 
-/// Customers [begin, end) start content, with no complaint and no signal.
-void start_sentiment(Population& pop, std::size_t begin, std::size_t end);
+/// Customers [begin, end) start content, with no complaint and no signal, and fresh hazard
+/// clocks drawn from their own keys.
+void start_sentiment(const RandomKey& rk, Population& pop, std::size_t begin, std::size_t end);
 
 /// Counts of one step.
 struct SentimentTally {
