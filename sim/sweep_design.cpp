@@ -359,13 +359,16 @@ std::vector<Field> split_fields(std::string_view line) {
     return fields;
 }
 
-// The lines of a file that hold data: not blank, not a '#' comment. Line numbers are 1-based.
+// The lines of a file that hold data, without '#' comments (whole lines or line ends, as
+// numpy.loadtxt reads them), CR line ends or a UTF-8 byte-order mark. Line numbers are 1-based.
 std::vector<std::pair<int, std::string>> data_lines(const std::string& path, const char* what) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw BadInput("cannot open the " + std::string(what) + " " + in_quotes(path));
     std::vector<std::pair<int, std::string>> lines;
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
+        if (number == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
+        if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
         if (!line.empty() && line.back() == '\r') line.pop_back();
         const std::string_view t = trim(line);
         if (t.empty() || t.front() == '#') continue;
@@ -521,6 +524,10 @@ SobolIndices sobol_indices(const Design& design, std::span<const double> y, std:
     const std::size_t k = design.factors.size();
     const std::size_t width = k + 2;
     const std::size_t n_blocks = design.saltelli_base;
+    if (k == 0 || n_blocks == 0 || design.rows != n_blocks * width || design.values.size() != design.rows * k) {
+        throw BadInput("the sobol design is inconsistent: " + std::to_string(design.rows) + " rows for N = " +
+                       std::to_string(n_blocks) + " and " + std::to_string(k) + " factors (expected N * (k + 2))");
+    }
 
     // Centre: the mean of f over the A and B rows of the complete blocks.
     double centre_sum = 0;

@@ -528,6 +528,10 @@ TEST_CASE("sweep design: Sobol indices reject a wrong design, metric count or le
                       "the confidence level must be between 0 and 1, got 1");
     CHECK_THROWS_WITH(retsim::sobol_indices(sobol, y, 10, 0.0, 1),
                       "the confidence level must be between 0 and 1, got 0");
+    Design cut = sobol;
+    cut.saltelli_base = 7;
+    CHECK_THROWS_WITH(retsim::sobol_indices(cut, y, 10, 0.95, 1),
+                      "the sobol design is inconsistent: 24 rows for N = 7 and 1 factors (expected N * (k + 2))");
 }
 
 TEST_CASE("sweep design: a SALib parameter file and sample matrix are read", "[sweep_design][input]") {
@@ -535,8 +539,8 @@ TEST_CASE("sweep design: a SALib parameter file and sample matrix are read", "[s
     const std::string params = (dir / "params.txt").string();
     const std::string samples = (dir / "samples.txt").string();
     write_file(params,
-               "# name lower_bound upper_bound\n"
-               "population.history_days 0 365\n"
+               "\xEF\xBB\xBF# name lower_bound upper_bound\n"
+               "population.history_days 0 365  # a year of history at most\n"
                "\n"
                "run.horizon_days,100,200,g1,unif\r\n"
                "  economics.margin_fraction\t0.1 0.5 NA\n");
@@ -545,7 +549,7 @@ TEST_CASE("sweep design: a SALib parameter file and sample matrix are read", "[s
                "# population.history_days run.horizon_days economics.margin_fraction\n"
                "1.000000000000000000e+01 1.500000000000000000e+02 2.000000000000000111e-01\n"
                "3.650000000000000000e+02 1.000000000000000000e+02 5.000000000000000000e-01\n"
-               "0,200,0.1\n"
+               "0,200,0.1 # the low corner\r\n"
                "\n"
                "3.65000000e+02 2.00000000e+02 5.00000001e-01\n");
     const Design d = retsim::read_design_files(params, samples);
