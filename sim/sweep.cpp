@@ -22,7 +22,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <exception>
 #include <filesystem>
 #include <limits>
@@ -646,7 +645,7 @@ constexpr int kTagRequest = 1;  // worker -> 0: "" (first request) or a record_l
 constexpr int kTagAssign = 2;   // 0 -> worker: a run index
 constexpr int kTagStop = 3;     // 0 -> worker: no more work
 
-/// What the executors report to the driver; called on the thread that called run_sweep.
+/// What the executors report to the driver; never called concurrently (local workers hold a lock).
 struct Hooks {
     std::function<void(std::size_t, RunRecord&&)> record;
     std::function<void()> tick;
@@ -662,20 +661,25 @@ std::size_t start_limit(const SweepOptions& o, std::size_t pending) {
 }
 
 /// Runs `pending` on this process's threads: a oneTBB arena of `threads` slots pulls run indices
-/// one by one (dynamic balance); this thread records what finishes and ticks.
+/// one by one (dynamic balance) and records each finished run under a lock (journal line at
+/// once, no wake-up of another thread per run); this thread ticks about ten times a second.
 void execute_local(const Sweep& sweep, const std::vector<std::size_t>& pending, const SweepOptions& o,
                    const Hooks& hooks) {
     const int available = tbb::info::default_concurrency();
-    const int threads = std::max(1, std::min(o.threads > 0 ? o.threads : available, int(std::max<std::size_t>(1, pending.size()))));
+    const int threads =
+        std::max(1, std::min(o.threads > 0 ? o.threads : available, int(std::min<std::size_t>(pending.size(), 4096))));
     const std::size_t limit = start_limit(o, pending.size());
 
-    std::mutex mutex;
+    std::mutex mutex;  // guards the hooks' state (records, journal, counts) and the fields below
     std::condition_variable cv;
-    std::deque<std::pair<std::size_t, RunRecord>> finished;
     std::atomic<std::size_t> next{0};
     std::atomic<bool> halt{false};
     bool all_done = false;
-    std::exception_ptr worker_error;
+    std::exception_ptr error;
+    const auto fail = [&](std::exception_ptr e) {
+        if (!error) error = std::move(e);
+        halt = true;
+    };
 
     std::thread runner([&] {
         try {
@@ -690,45 +694,39 @@ void execute_local(const Sweep& sweep, const std::vector<std::size_t>& pending, 
                         if (position >= limit) break;
                         RunRecord record = run_sweep_index(sweep, pending[position], o.threads_per_run);
                         const std::lock_guard lock(mutex);
-                        finished.emplace_back(pending[position], std::move(record));
-                        cv.notify_one();
+                        if (halt.load()) break;
+                        try {
+                            hooks.record(pending[position], std::move(record));
+                        } catch (...) {
+                            fail(std::current_exception());
+                        }
                     }
                 });
             });
         } catch (...) {
             const std::lock_guard lock(mutex);
-            worker_error = std::current_exception();
+            fail(std::current_exception());
         }
         const std::lock_guard lock(mutex);
         all_done = true;
         cv.notify_one();
     });
 
-    std::exception_ptr error;
     while (true) {
-        std::deque<std::pair<std::size_t, RunRecord>> batch;
-        bool done = false;
-        {
-            std::unique_lock lock(mutex);
-            cv.wait_for(lock, kTick, [&] { return !finished.empty() || all_done; });
-            batch.swap(finished);
-            done = all_done && finished.empty();
-        }
-        try {
-            if (!error) {
-                for (auto& [index, record] : batch) hooks.record(index, std::move(record));
+        std::unique_lock lock(mutex);
+        cv.wait_for(lock, kTick, [&] { return all_done; });
+        if (!halt.load()) {
+            try {
                 hooks.tick();
+            } catch (...) {
+                // Stop starting runs; the error is thrown once the running ones are done.
+                fail(std::current_exception());
             }
-        } catch (...) {
-            // Stop starting runs; the error is thrown once the running ones are done.
-            error = std::current_exception();
-            halt = true;
         }
-        if (done) break;
+        if (all_done) break;
     }
     runner.join();
     if (error) std::rethrow_exception(error);
-    if (worker_error) std::rethrow_exception(worker_error);
 }
 
 /// Rank 0 of an MPI job: hands out run indices to ranks 1..N-1 on request and records what they
