@@ -7,6 +7,9 @@
 #include "sim/problems.hpp"
 
 #ifdef RETSIM_HAVE_MPI
+// The C API only: the deprecated C++ bindings would need libmpi_cxx.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 #endif
 
@@ -22,6 +25,7 @@ const char* environment(const char* name) {
     return value != nullptr && *value != '\0' ? value : nullptr;
 }
 
+#ifndef RETSIM_HAVE_MPI
 /// World size announced by the launcher's environment; 1 when none is.
 int launcher_size() {
     for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", "SLURM_NTASKS"}) {
@@ -32,6 +36,7 @@ int launcher_size() {
     }
     return 1;
 }
+#endif
 
 #ifdef RETSIM_HAVE_MPI
 void check(int status, const char* what) {

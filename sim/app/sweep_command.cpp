@@ -29,9 +29,10 @@ static_assert(std::atomic<bool>::is_always_lock_free);
 
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
-/// Catches SIGINT and SIGTERM for its lifetime: the first sets the stop flag (running runs
-/// finish, the file is written); the handler is then reset, so a second signal ends the
-/// process at once (the journal keeps every finished run).
+/// Catches SIGINT, SIGTERM and SIGUSR1 for its lifetime: the first sets the stop flag (running
+/// runs finish, the file is written); the handler is then reset, so a second signal ends the
+/// process at once (the journal keeps every finished run). SIGUSR1 is the one mpirun forwards
+/// to every rank without killing the job (on SIGTERM it kills the ranks a moment later).
 class StopSignals {
 public:
     StopSignals() {
@@ -41,10 +42,12 @@ public:
         action.sa_flags = SA_RESETHAND;
         sigaction(SIGINT, &action, &old_int_);
         sigaction(SIGTERM, &action, &old_term_);
+        sigaction(SIGUSR1, &action, &old_usr1_);
     }
     ~StopSignals() {
         sigaction(SIGINT, &old_int_, nullptr);
         sigaction(SIGTERM, &old_term_, nullptr);
+        sigaction(SIGUSR1, &old_usr1_, nullptr);
     }
     StopSignals(const StopSignals&) = delete;
     StopSignals& operator=(const StopSignals&) = delete;
@@ -52,6 +55,7 @@ public:
 private:
     struct sigaction old_int_ {};
     struct sigaction old_term_ {};
+    struct sigaction old_usr1_ {};
 };
 
 std::string format_duration(double seconds) {
@@ -194,6 +198,10 @@ int run_sweep_command(const SweepArgs& args, const CLI::App& sub) {
     const mpi::Session session;
     const int rank = mpi::rank();
     const int ranks = mpi::size();
+    // On every rank: a worker keeps computing its run until rank 0, which stops handing out
+    // runs, tells it to stop.
+    g_stop = false;
+    const StopSignals signals;
 
     Sweep sweep;
     try {
@@ -227,7 +235,6 @@ int run_sweep_command(const SweepArgs& args, const CLI::App& sub) {
     options.checkpoint_seconds = args.checkpoint_seconds;
     options.keep_journal = args.keep_journal;
     options.stop_after = args.stop_after;
-    g_stop = false;
     options.stop = &g_stop;
     options.meta.program_version = std::string(program_version());
     options.meta.git_commit = std::string(git_commit());
@@ -237,7 +244,6 @@ int run_sweep_command(const SweepArgs& args, const CLI::App& sub) {
     options.on_progress = [&](const SweepCounts& c) { progress.update(c); };
 
     const auto start = std::chrono::steady_clock::now();
-    const StopSignals signals;
     const SweepCounts counts = run_sweep(sweep, options);
     progress.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
