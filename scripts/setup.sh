@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libtbb-dev libhdf5-dev hdf5-tools libcli11-dev catch2 libbenchmark-dev
   libtomlplusplus-dev librandom123-dev libboost-dev libnlopt-dev libnlopt-cxx-dev libsleef-dev
-  python3 python3-h5py python3-numpy python3-scipy
+  python3 python3-h5py python3-numpy python3-scipy python3-matplotlib python3-pandas chromium
   libopenmpi-dev openmpi-bin
 )
 

@@ -14,10 +14,12 @@
 #include "sim/app/compare_command.hpp"
 #include "sim/app/fit_command.hpp"
 #include "sim/app/progress.hpp"
+#include "sim/app/report_command.hpp"
 #include "sim/app/score_command.hpp"
 #include "sim/app/summary_table.hpp"
 #include "sim/app/sweep_command.hpp"
 #include "sim/build_info.hpp"
+#include "sim/describe.hpp"
 #include "sim/engine.hpp"
 #include "sim/output.hpp"
 #include "sim/problems.hpp"
@@ -114,6 +116,7 @@ int main(int argc, char** argv) {
                "  retsim run scenarios/default.toml -o a.h5 --set run.seed=7 --threads 2\n"
                "  retsim validate my_scenario.toml            list every problem in a scenario file\n"
                "  retsim info a.h5                            what a result file holds\n"
+               "  retsim report a.h5 -o a_report              charts and a web page (a_report/index.html)\n"
                "  retsim sweep s.toml --vary economics.margin_fraction=0.2:0.4:5 --replicates 10 -o sweep.h5\n\n" +
                models_help() +
                "\nScenario keys: scenarios/README.md. Result layout: docs/hdf5_layout.md.\n"
@@ -145,8 +148,10 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
 
     std::string info_path;
+    bool info_json = false;
     CLI::App* info = app.add_subcommand("info", "Describe a result file: provenance, datasets, summary");
     info->add_option("result", info_path, "Result HDF5 file")->required();
+    info->add_flag("--json", info_json, "The same description as JSON, for scripts");
 
     ScoreArgs score_args;
     CLI::App* score = add_score_command(app, score_args);
@@ -159,6 +164,9 @@ int main(int argc, char** argv) {
 
     SweepArgs sweep_args;
     CLI::App* sweep = add_sweep_command(app, sweep_args);
+
+    ReportArgs report_args;
+    CLI::App* report = add_report_command(app, report_args);
 
     try {
         app.parse(argc, argv);
@@ -174,8 +182,9 @@ int main(int argc, char** argv) {
         if (*score) return run_score_command(score_args, *score);
         if (*compare) return run_compare_command(compare_args, *compare);
         if (*sweep) return run_sweep_command(sweep_args, *sweep);
+        if (*report) return run_report_command(report_args);
         if (*info) {
-            std::cout << describe_result_file(info_path);
+            std::cout << (info_json ? describe_result_file_json(info_path) : describe_result_file(info_path));
             return kExitOk;
         }
     } catch (const BadInput& e) {
