@@ -4,6 +4,7 @@
 #include "sim/sweep.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -215,6 +216,26 @@ void write_all(int fd, std::string_view text, const std::string& path) {
         }
         text.remove_prefix(std::size_t(n));
     }
+}
+
+/// One sweep per journal: a second process on the same output is refused while the first runs
+/// (the lock goes with the process, so a killed sweep leaves none behind).
+void lock_journal(int fd, const std::string& path) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return;
+    if (errno == EWOULDBLOCK) {
+        throw BadInput(path + " is locked: another retsim sweep is writing this output now; wait for it to "
+                       "finish or stop it first");
+    }
+    throw RuntimeFailure("cannot lock the journal " + path + ": " + std::strerror(errno));
+}
+
+/// True when another process holds the journal's lock.
+bool journal_in_use(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    return locked;
 }
 
 }  // namespace
@@ -468,9 +489,12 @@ std::uint64_t sweep_hash(const Sweep& sweep) {
 // The journal file
 
 SweepJournal SweepJournal::create(const std::string& path, const Sweep& sweep) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    // Locked before it is emptied: a sweep still writing this journal keeps its lines.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) throw RuntimeFailure("cannot create the journal " + path + ": " + std::strerror(errno));
     SweepJournal journal(path, fd);
+    lock_journal(fd, path);
+    if (::ftruncate(fd, 0) != 0) throw RuntimeFailure("cannot empty the journal " + path + ": " + std::strerror(errno));
     write_all(fd, header_line(sweep), path);
     return journal;
 }
@@ -485,6 +509,7 @@ SweepJournal SweepJournal::resume(const std::string& path, const Sweep& sweep, s
         throw RuntimeFailure("cannot open the journal " + path + ": " + std::strerror(errno));
     }
     SweepJournal journal(path, fd);
+    lock_journal(fd, path);
     std::string text;
     {
         char buffer[1 << 16];
@@ -792,6 +817,10 @@ SweepCounts run_sweep(const Sweep& sweep, const SweepOptions& o) {
         std::error_code ec;
         const bool journal_exists = fs::exists(fs::symlink_status(journal_file, ec));
         const bool output_exists = fs::exists(fs::symlink_status(o.output, ec));
+        if (journal_exists && journal_in_use(journal_file)) {
+            throw BadInput(journal_file + " is locked: another retsim sweep is writing " + o.output +
+                           " now; wait for it to finish or stop it first");
+        }
         if (!o.resume && !o.force) {
             if (journal_exists) {
                 throw BadInput(journal_file + " exists: a sweep writing " + o.output +

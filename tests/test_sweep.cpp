@@ -396,6 +396,23 @@ TEST_CASE("sweep: kill -9 mid-sweep leaves no file or one that opens, and resume
     require_same_results(dir / "whole.h5", dir / "part.h5");
 }
 
+TEST_CASE("sweep: a second sweep on the same output is refused while the first runs", "[sweep][input]") {
+    TempDir dir;
+    write_file(dir / "small.toml", small_text());
+    const pid_t child = spawn_retsim(kSlowArgs + "-o s.h5", dir);
+    REQUIRE(wait_for_lines(dir / "s.h5.journal", 3, child));
+    for (const std::string flag : {"", "--resume", "--force"}) {
+        const Outcome o = run_retsim(kSlowArgs + "-o s.h5 " + flag, dir);
+        INFO(flag << "\n" << o.output);
+        CHECK(o.exit_code == 2);
+        CHECK(o.output.find("s.h5.journal is locked: another retsim sweep is writing s.h5") != std::string::npos);
+    }
+    ::kill(child, SIGTERM);
+    CHECK(wait_exit(child) == 1);
+    // The first sweep's journal was left whole: it resumes.
+    CHECK(run_retsim(kSlowArgs + "-o s.h5 --resume", dir).exit_code == 0);
+}
+
 TEST_CASE("sweep: journal lines keep doubles and error texts exactly", "[sweep][unit]") {
     RunRecord ok;
     ok.status = RunStatus::Ok;

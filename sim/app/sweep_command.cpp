@@ -11,7 +11,9 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "sim/build_info.hpp"
@@ -117,8 +119,18 @@ SweepRequest request_of(const SweepArgs& a, const CLI::App& sub) {
         r.scenario_name = "<built-in default>";
         r.scenario_text = std::string(default_scenario_text());
     } else {
-        // load_scenario reports an unreadable file with its path; the text is kept as given.
-        r.scenario_text = load_scenario(a.scenario, {}).source_text;
+        // Read as text: the scenario is checked with the --set overrides (make_sweep).
+        std::error_code ec;
+        std::ifstream in(a.scenario, std::ios::binary);
+        if (std::filesystem::is_directory(a.scenario, ec) || !in) {
+            throw BadInput(a.scenario + ": cannot read scenario file: " +
+                           (std::filesystem::is_directory(a.scenario, ec) ? "it is a directory"
+                            : std::filesystem::exists(a.scenario, ec)    ? "permission denied or unreadable"
+                                                                         : "no such file"));
+        }
+        std::ostringstream text;
+        text << in.rdbuf();
+        r.scenario_text = text.str();
         r.scenario_name = a.scenario;
     }
     r.overrides = a.sets;
