@@ -22,10 +22,10 @@ public:
     double mean_interpurchase_days() const override { return 7.0 * p_.alpha_weeks / p_.r; }
     bool churn_observed() const override { return false; }
 
-    void allocate(Population& pop, std::size_t n) const override {
-        pop.lambda_per_day.resize(n);
-        pop.dropout_p.resize(n);
-        spend_.allocate(pop, n);
+    void allocate(Population& pop, std::size_t first, std::size_t count) const override {
+        pop.lambda_per_day.allocate(first, count);
+        pop.dropout_p.allocate(first, count);
+        spend_.allocate(pop, first, count);
     }
 
     void start(Population& pop, std::size_t begin, std::size_t end, const RandomKey& rk,

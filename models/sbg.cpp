@@ -21,9 +21,9 @@ public:
     double mean_interpurchase_days() const override { return p_.billing_period_days; }
     bool churn_observed() const override { return true; }
 
-    void allocate(Population& pop, std::size_t n) const override {
-        pop.churn_theta.resize(n);
-        spend_.allocate(pop, n);
+    void allocate(Population& pop, std::size_t first, std::size_t count) const override {
+        pop.churn_theta.allocate(first, count);
+        spend_.allocate(pop, first, count);
     }
 
     void start(Population& pop, std::size_t begin, std::size_t end, const RandomKey& rk,

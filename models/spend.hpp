@@ -45,8 +45,8 @@ public:
     void append_parameters(std::vector<std::pair<std::string, double>>& out) const;
 
     /// Allocates the spend trait column (Gamma-Gamma only).
-    void allocate(Population& pop, std::size_t n) const {
-        if (kind_ == Kind::GammaGamma) pop.spend_rate.resize(n);
+    void allocate(Population& pop, std::size_t first, std::size_t count) const {
+        if (kind_ == Kind::GammaGamma) pop.spend_rate.allocate(first, count);
     }
     /// Draws customer i's spend trait.
     void draw_trait(Draws& d, Population& pop, std::size_t i) const {

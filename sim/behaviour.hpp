@@ -76,8 +76,8 @@ public:
     /// True for contractual models: the firm sees a cancellation when it happens.
     [[nodiscard]] virtual bool churn_observed() const = 0;
 
-    /// Allocates the trait columns this model uses for `n` customers.
-    virtual void allocate(Population& pop, std::size_t n) const = 0;
+    /// Allocates the trait columns this model uses for customers [first, first + count).
+    virtual void allocate(Population& pop, std::size_t first, std::size_t count) const = 0;
     /// Starts customers [begin, end): `key` and `birth_day` are set. Draws their traits,
     /// records the first purchase (at birth) in `sink` and schedules the next event.
     virtual void start(Population& pop, std::size_t begin, std::size_t end, const RandomKey& rk,

@@ -222,9 +222,9 @@ void update_stages(Population& pop, std::size_t begin, std::size_t end, std::siz
     const float now_down = float_not_above(now);
     const float now_up = float_not_below(now);
     const float prev_up = rebuild ? -std::numeric_limits<float>::infinity() : float_not_below(prev_now);
-    const float* last = pop.last_purchase_day.data() + begin;
-    const float* review = pop.review_day.data() + begin;
-    const float* death_day = pop.death_day.data() + begin;
+    const float* last = pop.last_purchase_day.at(begin);
+    const float* review = pop.review_day.at(begin);
+    const float* death_day = pop.death_day.at(begin);
     const bool sentiment = pop.has_sentiment();
     const std::size_t old_end = rebuild ? begin : newcomers;
     for (std::size_t j = 0; j < old_end - begin; ++j) {
@@ -293,9 +293,9 @@ struct StepContext {
 void start_customer_state(const StepContext& c, std::size_t begin, std::size_t end) {
     Population& pop = c.pop;
     if (pop.influenced()) {
-        std::fill(pop.rate_mult.begin() + std::ptrdiff_t(begin), pop.rate_mult.begin() + std::ptrdiff_t(end), 1.0f);
-        std::fill(pop.risk_mult.begin() + std::ptrdiff_t(begin), pop.risk_mult.begin() + std::ptrdiff_t(end), 1.0f);
-        std::fill(pop.spend_mult.begin() + std::ptrdiff_t(begin), pop.spend_mult.begin() + std::ptrdiff_t(end), 1.0f);
+        pop.rate_mult.fill(begin, end, 1.0f);
+        pop.risk_mult.fill(begin, end, 1.0f);
+        pop.spend_mult.fill(begin, end, 1.0f);
     }
     if (pop.has_sentiment()) start_sentiment(c.rk, pop, begin, end);
     if (c.strategies != nullptr) c.strategies->start_customers(pop, begin, end);
@@ -519,15 +519,66 @@ StrategyTable strategy_table(const Scenario& sc, const Plan& plan, const std::ve
     return t;
 }
 
-}  // namespace
+/// The exact tallies of a run or of a shard of it; the shards' sums are the run's.
+struct Tallies {
+    std::vector<StepTally> cells;              ///< [group][step]
+    std::vector<StrategyTally> strategy_cells; ///< [step][strategy]
+    std::vector<StrategyOutcome> outcomes;     ///< [strategy]
 
-RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
+    Tallies(std::size_t groups, std::size_t steps, std::size_t strategies)
+        : cells(groups * steps), strategy_cells(steps * strategies), outcomes(strategies) {}
+    void add(const Tallies& o) {
+        for (std::size_t j = 0; j < cells.size(); ++j) cells[j].add(o.cells[j]);
+        for (std::size_t j = 0; j < strategy_cells.size(); ++j) strategy_cells[j].add(o.strategy_cells[j]);
+        for (std::size_t j = 0; j < outcomes.size(); ++j) outcomes[j].add(o.outcomes[j]);
+    }
+};
+
+// Tallies travel between ranks and shard files as the bytes of these records: integers only,
+// without padding, so equal tallies are equal bytes.
+static_assert(std::is_trivially_copyable_v<StepTally> && std::has_unique_object_representations_v<StepTally>);
+static_assert(std::is_trivially_copyable_v<StrategyTally> && std::has_unique_object_representations_v<StrategyTally>);
+static_assert(std::is_trivially_copyable_v<StrategyOutcome> &&
+              std::has_unique_object_representations_v<StrategyOutcome>);
+
+template <class T>
+void append_bytes(std::string& out, const std::vector<T>& v) {
+    out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+template <class T>
+void read_bytes(std::string_view& in, std::vector<T>& v) {
+    std::memcpy(v.data(), in.data(), v.size() * sizeof(T));
+    in.remove_prefix(v.size() * sizeof(T));
+}
+
+/// What a shard produced besides its tallies.
+struct ShardRun {
+    double wall_seconds = 0;
+    int threads = 1;
+    std::size_t bytes_per_customer = 0;
+};
+
+/// First block of shard `index` of `count`: shards take contiguous runs of blocks, cut where
+/// the customers before a block reach the shard's equal share.
+std::size_t shard_first_block(const Plan& plan, std::size_t index, std::size_t count) {
+    if (index == 0) return 0;
+    if (index >= count) return plan.blocks.size();
+    const auto share = double(plan.customers) * double(index) / double(count);
+    std::size_t b = 0;
+    while (b < plan.blocks.size() && double(plan.blocks[b].begin) < share) ++b;
+    return b;
+}
+
+/// Simulates the blocks [b0, b1) of the plan into `t`; the population holds only their
+/// customers. With `exchange`, strategies that choose across the population see the
+/// candidates of the other shards too. With `keep`, the final state is moved there.
+ShardRun simulate(const Scenario& sc, const Plan& plan, const RunOptions& options, std::size_t b0, std::size_t b1,
+                  CandidateExchange* exchange, Tallies& t, Population* keep) {
     const auto wall_start = std::chrono::steady_clock::now();
     const RandomKey rk{sc.run.seed, sc.run.replicate};
-    const Plan plan = make_plan(sc, rk);
     const std::size_t steps = plan.steps;
-    const std::size_t groups = plan.groups.size();
-    if (options.progress != nullptr) options.progress->total_customer_days.store(plan.customer_days);
+    const std::size_t first = b0 < b1 ? plan.blocks[b0].begin : 0;
+    const std::size_t count = b0 < b1 ? plan.blocks[b1 - 1].end - first : 0;
 
     const StageThresholdsDays th = thresholds_in_days(sc);
     StageRules rules{th.welcome, th.lapsed, th.inactive, th.lost, th.won_back};
@@ -538,13 +589,12 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
 
     Population pop;
     try {
-        pop.resize_common(plan.customers);
-        sc.population.behaviour->allocate(pop, plan.customers);
+        pop.resize_common(first, count);
+        sc.population.behaviour->allocate(pop, first, count);
     } catch (const std::bad_alloc&) {
-        throw RuntimeFailure("not enough memory for " + std::to_string(plan.customers) + " customers");
+        throw RuntimeFailure("not enough memory for " + std::to_string(count) + " customers");
     }
 
-    std::vector<StepTally> cells(groups * steps);  // [group][step]
     std::mutex cells_mutex;
     std::unique_ptr<StrategyRunner> strategies;
     const std::size_t n_strategies = sc.strategies.size();
@@ -552,31 +602,28 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
     const bool sentiment = sc.sentiment.enabled();
     if (n_strategies > 0 || sentiment) {
         try {
-            pop.resize_influence(plan.customers);
-            if (sentiment) pop.resize_sentiment(plan.customers);
+            pop.resize_influence(first, count);
+            if (sentiment) pop.resize_sentiment(first, count);
             if (n_strategies > 0) {
-                strategies = std::make_unique<StrategyRunner>(sc, *sc.population.behaviour, plan.customers,
+                strategies = std::make_unique<StrategyRunner>(sc, *sc.population.behaviour, first, count,
                                                               sentiment ? &moods : nullptr);
             }
         } catch (const std::bad_alloc&) {
-            throw RuntimeFailure("not enough memory for the strategies of " + std::to_string(plan.customers) +
-                                 " customers");
+            throw RuntimeFailure("not enough memory for the strategies of " + std::to_string(count) + " customers");
         }
     }
-    std::vector<StrategyTally> strategy_cells(steps * n_strategies);  // [step][strategy]
-    std::vector<StrategyOutcome> outcomes(n_strategies);
     const StepContext ctx{sc,  plan, rules, rk, pop, strategies.get(), sentiment ? &moods : nullptr, options.progress,
                           options.reclassify_all};
     // Integer sums: exact in any order, so a lock is enough.
     const auto merge_strategies = [&](std::size_t s, const std::vector<StrategyTally>& st) {
         const std::lock_guard lock(cells_mutex);
-        for (std::size_t k = 0; k < st.size(); ++k) strategy_cells[s * n_strategies + k].add(st[k]);
+        for (std::size_t k = 0; k < st.size(); ++k) t.strategy_cells[s * n_strategies + k].add(st[k]);
     };
     const auto merge = [&](std::size_t group, std::size_t s, const StepTally& cell,
                            const std::vector<StrategyTally>& st) {
         {
             const std::lock_guard lock(cells_mutex);
-            cells[group * steps + s].add(cell);
+            t.cells[group * steps + s].add(cell);
         }
         merge_strategies(s, st);
     };
@@ -585,11 +632,11 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
         std::vector<StrategyOutcome> local(n_strategies);
         strategies->outcomes(pop, block.begin, state.started_end, plan.step_end_day.back(), local);
         const std::lock_guard lock(cells_mutex);
-        for (std::size_t k = 0; k < n_strategies; ++k) outcomes[k].add(local[k]);
+        for (std::size_t k = 0; k < n_strategies; ++k) t.outcomes[k].add(local[k]);
     };
     const int threads = options.threads > 0 ? options.threads : int(std::thread::hardware_concurrency());
     tbb::task_arena arena(std::max(1, threads));
-    const auto blocks = tbb::blocked_range<std::size_t>(0, plan.blocks.size(), 1);
+    const auto blocks = tbb::blocked_range<std::size_t>(b0, b1, 1);
     if (!strategies || !strategies->needs_selection()) {
         // Block by block through all steps: a block's state stays in cache.
         arena.execute([&] {
@@ -598,9 +645,9 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
                 for (std::size_t b = range.begin(); b < range.end(); ++b) {
                     const Block& block = plan.blocks[b];
                     BlockState state;
-                    StepTally first;
-                    begin_block(ctx, block, state, first);
-                    merge(block.group, 0, first, {});
+                    StepTally first_cell;
+                    begin_block(ctx, block, state, first_cell);
+                    merge(block.group, 0, first_cell, {});
                     for (std::size_t s = 0; s < steps; ++s) {
                         StepTally cell;
                         std::fill(st.begin(), st.end(), StrategyTally{});
@@ -614,18 +661,19 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
     } else {
         // Step by step over all blocks, with the strategies' population-wide choice between
         // evaluating and acting.
-        std::vector<BlockState> states(plan.blocks.size());
+        std::vector<BlockState> states(b1 - b0);
         arena.execute([&] {
             tbb::parallel_for(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
                 for (std::size_t b = range.begin(); b < range.end(); ++b) {
-                    StepTally first;
-                    begin_block(ctx, plan.blocks[b], states[b], first);
-                    merge(plan.blocks[b].group, 0, first, {});
+                    StepTally first_cell;
+                    begin_block(ctx, plan.blocks[b], states[b - b0], first_cell);
+                    merge(plan.blocks[b].group, 0, first_cell, {});
                 }
             });
         });
         std::vector<std::vector<std::vector<Candidate>>*> per_block;
         for (BlockState& state : states) per_block.push_back(&state.candidates);
+        std::vector<std::vector<Candidate>> others;  // the other shards' candidates, for ranking only
         for (std::size_t s = 0; s < steps; ++s) {
             arena.execute([&] {
                 tbb::parallel_for(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
@@ -633,40 +681,59 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
                     for (std::size_t b = range.begin(); b < range.end(); ++b) {
                         StepTally cell;
                         std::fill(st.begin(), st.end(), StrategyTally{});
-                        step_block(ctx, plan.blocks[b], s, states[b], cell, st);
+                        step_block(ctx, plan.blocks[b], s, states[b - b0], cell, st);
                         merge(plan.blocks[b].group, s, cell, st);
                     }
                 });
             });
+            if (exchange != nullptr) {
+                others = exchange->others(strategies->ranked_candidates(per_block));
+                per_block.push_back(&others);
+            }
             strategies->select(per_block, plan.step_length_days[s]);
+            if (exchange != nullptr) per_block.pop_back();
             arena.execute([&] {
                 tbb::parallel_for(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
                     std::vector<StrategyTally> st(n_strategies);
                     for (std::size_t b = range.begin(); b < range.end(); ++b) {
-                        if (s < states[b].first_step) continue;
+                        BlockState& state = states[b - b0];
+                        if (s < state.first_step) continue;
                         std::fill(st.begin(), st.end(), StrategyTally{});
                         const Block& block = plan.blocks[b];
-                        strategies->act(pop, block.begin, states[b].started_end, s, plan.step_end_day[s],
-                                        states[b].candidates, states[b].counts, st);
+                        strategies->act(pop, block.begin, state.started_end, s, plan.step_end_day[s], state.candidates,
+                                        state.counts, st);
                         merge_strategies(s, st);
                     }
                 });
             });
         }
-        for (std::size_t b = 0; b < plan.blocks.size(); ++b) finish_block(plan.blocks[b], states[b]);
+        for (std::size_t b = b0; b < b1; ++b) finish_block(plan.blocks[b], states[b - b0]);
     }
-    const double wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    ShardRun run;
+    run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    run.threads = std::max(1, threads);
+    run.bytes_per_customer = pop.bytes_per_customer() + (strategies ? strategies->bytes_per_customer() : 0);
+    if (keep != nullptr) *keep = std::move(pop);
+    return run;
+}
 
+/// The run's results from its tallies (every shard's, summed). Serial and in a fixed order.
+RunResult reduce(const Scenario& sc, const Plan& plan, Tallies& tallies, const ShardRun& run) {
+    const std::size_t steps = plan.steps;
+    const std::size_t groups = plan.groups.size();
+    const std::size_t n_strategies = sc.strategies.size();
+    const std::vector<StepTally>& cells = tallies.cells;
+    std::vector<StrategyTally>& strategy_cells = tallies.strategy_cells;
     // Serial reduction in fixed order: time series, cohorts, channels, summary.
     RunResult result;
     result.steps = steps;
     result.step_days = sc.run.step_days;
     const double rate = sc.economics.annual_discount_rate;
 
-    if (strategies) {
+    if (n_strategies > 0) {
         for (std::size_t s = 0; s < steps; ++s) {
             std::vector<StrategyTally> fixed(n_strategies);
-            strategies->fixed_costs(step_start(plan, s), plan.step_length_days[s], fixed);
+            fixed_strategy_costs(sc.strategies, step_start(plan, s), plan.step_length_days[s], fixed);
             for (std::size_t k = 0; k < n_strategies; ++k) strategy_cells[s * n_strategies + k].add(fixed[k]);
         }
     }
@@ -778,7 +845,7 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
                                               : std::nan(""));
     }
 
-    result.strategies = strategy_table(sc, plan, strategy_cells, outcomes);
+    result.strategies = strategy_table(sc, plan, strategy_cells, tallies.outcomes);
 
     Summary& sum = result.summary;
     sum.customers = std::int64_t(plan.customers);
@@ -800,11 +867,24 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
     sum.cac_cents = sum.acquired_customers > 0 ? double(sum.acquisition_cost_cents) / double(sum.acquired_customers) : 0.0;
     sum.mean_spend_cents = sum.purchases > 0 ? double(sum.revenue_cents) / double(sum.purchases) : 0.0;
     sum.customer_days = plan.customer_days;
-    sum.wall_seconds = wall_seconds;
-    sum.bytes_per_customer = pop.bytes_per_customer() + (strategies ? strategies->bytes_per_customer() : 0);
-    sum.threads = std::max(1, threads);
+    sum.wall_seconds = run.wall_seconds;
+    sum.bytes_per_customer = run.bytes_per_customer;
+    sum.threads = run.threads;
     result.model_parameters = sc.population.behaviour->parameters();
 
+    return result;
+}
+
+}  // namespace
+
+RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
+    const Plan plan = make_plan(sc, RandomKey{sc.run.seed, sc.run.replicate});
+    if (options.progress != nullptr) options.progress->total_customer_days.store(plan.customer_days);
+    Tallies tallies(plan.groups.size(), plan.steps, sc.strategies.size());
+    Population customers;
+    const ShardRun run = simulate(sc, plan, options, 0, plan.blocks.size(), nullptr, tallies,
+                                  options.keep_customers ? &customers : nullptr);
+    RunResult result = reduce(sc, plan, tallies, run);
     if (options.keep_customers) {
         result.customer_cohort.resize(plan.customers);
         result.customer_channel.resize(plan.customers);
@@ -814,9 +894,103 @@ RunResult run_simulation(const Scenario& sc, const RunOptions& options) {
             std::fill(result.customer_channel.begin() + std::ptrdiff_t(g.begin),
                       result.customer_channel.begin() + std::ptrdiff_t(g.end), g.channel);
         }
-        result.customers = std::move(pop);
+        result.customers = std::move(customers);
     }
     return result;
+}
+
+bool needs_candidate_exchange(const Scenario& sc) {
+    return std::any_of(sc.strategies.begin(), sc.strategies.end(), [](const StrategyConfig& st) {
+        return st.top_fraction < 1.0 || std::isfinite(st.budget_per_week_cents);
+    });
+}
+
+namespace {
+
+/// What must agree between the shards of one run.
+std::string plan_fingerprint(const Scenario& sc, const Plan& plan) {
+    return "customers=" + std::to_string(plan.customers) + " groups=" + std::to_string(plan.groups.size()) +
+           " blocks=" + std::to_string(plan.blocks.size()) + " steps=" + std::to_string(plan.steps) +
+           " strategies=" + std::to_string(sc.strategies.size()) + " seed=" + std::to_string(sc.run.seed) +
+           " replicate=" + std::to_string(sc.run.replicate);
+}
+
+}  // namespace
+
+ShardResult run_shard(const Scenario& sc, const RunOptions& options, Shard shard, CandidateExchange* exchange) {
+    if (shard.count == 0 || shard.index >= shard.count) {
+        throw BadInput("shard " + std::to_string(shard.index) + " of " + std::to_string(shard.count) +
+                       " does not exist: shards are numbered 0 to count - 1");
+    }
+    if (options.keep_customers) throw BadInput("--customers is not available for a sharded run");
+    if (shard.count > 1 && exchange == nullptr && needs_candidate_exchange(sc)) {
+        throw BadInput("a strategy chooses across the whole population (top_fraction or budget_per_week_cents): "
+                       "its shards must run together under mpirun, not as separate --shard runs");
+    }
+    const Plan plan = make_plan(sc, RandomKey{sc.run.seed, sc.run.replicate});
+    const std::size_t b0 = shard_first_block(plan, shard.index, shard.count);
+    const std::size_t b1 = shard_first_block(plan, shard.index + 1, shard.count);
+    if (options.progress != nullptr) {
+        double days = 0;
+        for (std::size_t b = b0; b < b1; ++b) {
+            days += plan.customer_days * double(plan.blocks[b].end - plan.blocks[b].begin) / double(plan.customers);
+        }
+        options.progress->total_customer_days.store(days);
+    }
+    Tallies tallies(plan.groups.size(), plan.steps, sc.strategies.size());
+    const ShardRun run = simulate(sc, plan, options, b0, b1, exchange, tallies, nullptr);
+    ShardResult out;
+    out.shard = shard;
+    append_bytes(out.tallies, tallies.cells);
+    append_bytes(out.tallies, tallies.strategy_cells);
+    append_bytes(out.tallies, tallies.outcomes);
+    out.plan_fingerprint = plan_fingerprint(sc, plan);
+    out.wall_seconds = run.wall_seconds;
+    out.threads = run.threads;
+    out.bytes_per_customer = run.bytes_per_customer;
+    return out;
+}
+
+RunResult merge_shards(const Scenario& sc, const std::vector<ShardResult>& shards) {
+    if (shards.empty()) throw BadInput("no shards to merge");
+    const Plan plan = make_plan(sc, RandomKey{sc.run.seed, sc.run.replicate});
+    const std::string fingerprint = plan_fingerprint(sc, plan);
+    const std::size_t count = shards.front().shard.count;
+    std::vector<bool> seen(count, false);
+    Tallies total(plan.groups.size(), plan.steps, sc.strategies.size());
+    ShardRun run;
+    for (const ShardResult& part : shards) {
+        const std::string name = "shard " + std::to_string(part.shard.index) + " of " + std::to_string(part.shard.count);
+        if (part.shard.count != count) {
+            throw BadInput(name + " does not belong with shards of " + std::to_string(count));
+        }
+        if (part.shard.index >= count || seen[part.shard.index]) throw BadInput(name + " is given twice or does not exist");
+        seen[part.shard.index] = true;
+        if (part.plan_fingerprint != fingerprint) {
+            throw BadInput(name + " comes from another run (" + part.plan_fingerprint + "; this scenario: " +
+                           fingerprint + ")");
+        }
+        Tallies t(plan.groups.size(), plan.steps, sc.strategies.size());
+        const std::size_t expected = t.cells.size() * sizeof(StepTally) +
+                                     t.strategy_cells.size() * sizeof(StrategyTally) +
+                                     t.outcomes.size() * sizeof(StrategyOutcome);
+        if (part.tallies.size() != expected) {
+            throw BadInput(name + " has " + std::to_string(part.tallies.size()) + " bytes of tallies, not " +
+                           std::to_string(expected));
+        }
+        std::string_view in(part.tallies);
+        read_bytes(in, t.cells);
+        read_bytes(in, t.strategy_cells);
+        read_bytes(in, t.outcomes);
+        total.add(t);
+        run.wall_seconds = std::max(run.wall_seconds, part.wall_seconds);
+        run.threads = std::max(run.threads, part.threads);
+        run.bytes_per_customer = std::max(run.bytes_per_customer, part.bytes_per_customer);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        if (!seen[i]) throw BadInput("shard " + std::to_string(i) + " of " + std::to_string(count) + " is missing");
+    }
+    return reduce(sc, plan, total, run);
 }
 
 }  // namespace retsim

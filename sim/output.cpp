@@ -656,9 +656,14 @@ void write_model(const Context& ctx, hid_t file, const RunResult& r) {
                  {"", "parameter values, in the units of each parameter's name", "parameter"});
 }
 
-template <class T, class A>
-void write_column(const Context& ctx, hid_t group, const char* name,
-                  const std::vector<T, A>& values, const Meta& meta) {
+template <class T>
+void write_column(const Context& ctx, hid_t group, const char* name, const Column<T>& values, const Meta& meta,
+                  bool even_empty = false) {
+    if (values.empty() && !even_empty) return;
+    write_array(ctx, group, "/customers", name, values.data(), {hsize_t(values.size())}, meta, Storage::Compressed);
+}
+template <class T>
+void write_column(const Context& ctx, hid_t group, const char* name, const std::vector<T>& values, const Meta& meta) {
     if (values.empty()) return;
     write_vector(ctx, group, "/customers", name, values, meta, Storage::Compressed);
 }
@@ -668,9 +673,7 @@ void write_customers(const Context& ctx, hid_t file, const RunResult& r) {
     const Population& p = *r.customers;
     const char* dim = "customer";
     // The key is written even for an empty population, so the group always has a length.
-    write_vector(ctx, g, "/customers", "key", p.key,
-                 {"1", "stable random-number identity of the customer", dim},
-                 Storage::Compressed);
+    write_column(ctx, g, "key", p.key, {"1", "stable random-number identity of the customer", dim}, true);
     write_column(ctx, g, "lambda_per_day", p.lambda_per_day,
                  {"purchases per day", "truth: purchase rate while alive", dim});
     write_column(ctx, g, "dropout_p", p.dropout_p,

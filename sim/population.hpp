@@ -3,7 +3,9 @@
 // the truth (latent traits, time of leaving) and the firm's view (what a firm can observe).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -39,9 +41,48 @@ struct UninitAllocator : std::allocator<T> {
     }
 };
 
-/// One column of customer state; elements are written before they are read.
+/// One column of customer state, indexed by customer number; elements are written before they
+/// are read. A column may hold only the customers [first, first + count) of a run (one shard of
+/// it), still indexed by their numbers in the whole run, so that a shard's memory is its own
+/// share while keys, blocks and arrival runs keep the run's numbering.
 template <class T>
-using Column = std::vector<T, UninitAllocator<T>>;
+class Column {
+public:
+    /// Holds customers [0, n).
+    void resize(std::size_t n) { allocate(0, n); }
+    /// Holds customers [first, first + count).
+    void allocate(std::size_t first, std::size_t count) {
+        values_.resize(count);
+        first_ = first;
+    }
+    T& operator[](std::size_t i) { return values_[i - first_]; }
+    const T& operator[](std::size_t i) const { return values_[i - first_]; }
+    /// Pointer to customer i's element (i in [first, first + count]).
+    T* at(std::size_t i) { return values_.data() + (i - first_); }
+    const T* at(std::size_t i) const { return values_.data() + (i - first_); }
+    /// Sets customers [begin, end) to `value`.
+    void fill(std::size_t begin, std::size_t end, const T& value) { std::fill(at(begin), at(end), value); }
+    [[nodiscard]] bool empty() const { return values_.empty(); }
+    [[nodiscard]] std::size_t size() const { return values_.size(); }  ///< customers held
+    [[nodiscard]] std::size_t first() const { return first_; }
+    /// The elements held, first customer first.
+    [[nodiscard]] const T* data() const { return values_.data(); }
+    [[nodiscard]] T* data() { return values_.data(); }
+    /// The elements held, as a range.
+    [[nodiscard]] const T* begin() const { return values_.data(); }
+    [[nodiscard]] const T* end() const { return values_.data() + values_.size(); }
+    /// Holds customers [0, values.size()) with these values.
+    Column& operator=(std::initializer_list<T> values) {
+        values_.assign(values);
+        first_ = 0;
+        return *this;
+    }
+    friend bool operator==(const Column&, const Column&) = default;
+
+private:
+    std::vector<T, UninitAllocator<T>> values_;
+    std::size_t first_ = 0;
+};
 
 struct Population {
     // Identity.
@@ -91,34 +132,34 @@ struct Population {
     [[nodiscard]] bool influenced() const { return !rate_mult.empty(); }
     [[nodiscard]] bool has_sentiment() const { return !mood.empty(); }
 
-    void resize_sentiment(std::size_t n) {
-        mood.resize(n);
-        mood_until_day.resize(n);
-        complaint_day.resize(n);
-        signal_day.resize(n);
-        failure_clock.resize(n);
-        consider_clock.resize(n);
+    void resize_sentiment(std::size_t first, std::size_t count) {
+        mood.allocate(first, count);
+        mood_until_day.allocate(first, count);
+        complaint_day.allocate(first, count);
+        signal_day.allocate(first, count);
+        failure_clock.allocate(first, count);
+        consider_clock.allocate(first, count);
     }
 
-    /// Allocates the influence columns for n customers (set when each customer starts).
-    void resize_influence(std::size_t n) {
-        rate_mult.resize(n);
-        risk_mult.resize(n);
-        spend_mult.resize(n);
+    /// Allocates the influence columns for customers [first, first + count) (set when each starts).
+    void resize_influence(std::size_t first, std::size_t count) {
+        rate_mult.allocate(first, count);
+        risk_mult.allocate(first, count);
+        spend_mult.allocate(first, count);
     }
 
-    /// Allocates the model-independent columns for n customers.
-    void resize_common(std::size_t n) {
-        key.resize(n);
-        death_day.resize(n);
-        next_event_day.resize(n);
-        birth_day.resize(n);
-        last_purchase_day.resize(n);
-        repeat_purchases.resize(n);
-        spend_cents.resize(n);
-        stage.resize(n);
-        stage_since_day.resize(n);
-        review_day.resize(n);
+    /// Allocates the model-independent columns for customers [first, first + count).
+    void resize_common(std::size_t first, std::size_t count) {
+        key.allocate(first, count);
+        death_day.allocate(first, count);
+        next_event_day.allocate(first, count);
+        birth_day.allocate(first, count);
+        last_purchase_day.allocate(first, count);
+        repeat_purchases.allocate(first, count);
+        spend_cents.allocate(first, count);
+        stage.allocate(first, count);
+        stage_since_day.allocate(first, count);
+        review_day.allocate(first, count);
     }
 
     /// Bytes of state per customer over all allocated columns.

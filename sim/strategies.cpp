@@ -72,36 +72,36 @@ void StrategyOutcome::add(const StrategyOutcome& o) {
     control_revenue_sq += o.control_revenue_sq;
 }
 
-StrategyRunner::StrategyRunner(const Scenario& sc, const Behaviour& model, std::size_t customers,
-                               const MoodMultipliers* moods)
+StrategyRunner::StrategyRunner(const Scenario& sc, const Behaviour& model, std::size_t first,
+                               std::size_t customers, const MoodMultipliers* moods)
     : sc_(sc), model_(model), moods_(moods), strategies_(sc.strategies) {
     state_.resize(strategies_.size());
     for (std::size_t k = 0; k < strategies_.size(); ++k) {
         PerStrategy& ps = state_[k];
-        ps.last_contact_day.resize(customers);
-        ps.effect_until_day.resize(customers);
-        ps.base_spend.resize(customers);
-        ps.arm.resize(customers);
-        ps.contacts.resize(customers);
+        ps.last_contact_day.allocate(first, customers);
+        ps.effect_until_day.allocate(first, customers);
+        ps.base_spend.allocate(first, customers);
+        ps.arm.allocate(first, customers);
+        ps.contacts.allocate(first, customers);
         if (strategies_[k].kind == StrategyKind::Reward) {
             ps.reward_slot = std::int64_t(rewards_.size());
             RewardState& r = rewards_.emplace_back();
-            r.points.resize(customers);
-            r.seen_purchases.resize(customers);
-            r.seen_spend.resize(customers);
-            r.earned_total.resize(customers);
-            r.joined_day.resize(customers);
-            r.period_start_day.resize(customers);
-            r.period_spend_start.resize(customers);
+            r.points.allocate(first, customers);
+            r.seen_purchases.allocate(first, customers);
+            r.seen_spend.allocate(first, customers);
+            r.earned_total.allocate(first, customers);
+            r.joined_day.allocate(first, customers);
+            r.period_start_day.allocate(first, customers);
+            r.period_spend_start.allocate(first, customers);
         }
         needs_selection_ = needs_selection_ || ranks(strategies_[k]);
     }
-    refresh_day_.resize(customers);
+    refresh_day_.allocate(first, customers);
 }
 
 void StrategyRunner::start_customers(Population& pop, std::size_t begin, std::size_t end) {
     const RandomKey rk{sc_.run.seed, sc_.run.replicate};
-    std::fill(refresh_day_.begin() + std::ptrdiff_t(begin), refresh_day_.begin() + std::ptrdiff_t(end), float(kInf));
+    refresh_day_.fill(begin, end, float(kInf));
     for (std::size_t k = 0; k < strategies_.size(); ++k) {
         PerStrategy& ps = state_[k];
         const double holdout = strategies_[k].holdout_fraction;
@@ -279,6 +279,16 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
             t.candidates += 1;
         }
     }
+}
+
+std::vector<std::vector<Candidate>> StrategyRunner::ranked_candidates(
+    const std::vector<std::vector<std::vector<Candidate>>*>& per_block) const {
+    std::vector<std::vector<Candidate>> out(strategies_.size());
+    for (std::size_t k = 0; k < strategies_.size(); ++k) {
+        if (!ranks(strategies_[k])) continue;
+        for (const auto* block : per_block) out[k].insert(out[k].end(), (*block)[k].begin(), (*block)[k].end());
+    }
+    return out;
 }
 
 void StrategyRunner::select(std::vector<std::vector<std::vector<Candidate>>*>& per_block, double step_days) const {
@@ -471,9 +481,10 @@ void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double 
     }
 }
 
-void StrategyRunner::fixed_costs(double step_start, double step_days, std::vector<StrategyTally>& tally) const {
-    for (std::size_t k = 0; k < strategies_.size(); ++k) {
-        const StrategyConfig& st = strategies_[k];
+void fixed_strategy_costs(const std::vector<StrategyConfig>& strategies, double step_start, double step_days,
+                          std::vector<StrategyTally>& tally) {
+    for (std::size_t k = 0; k < strategies.size(); ++k) {
+        const StrategyConfig& st = strategies[k];
         if (step_start < st.start_day || step_start >= st.end_day) continue;
         tally[k].fixed_cost_cents += std::llround(double(st.fixed_cost_per_week_cents) * step_days / 7.0);
     }

@@ -76,10 +76,16 @@ struct Candidate {
     bool chosen;
 };
 
+/// Fixed costs of the step of length step_days starting at step_start, into tally[k].
+void fixed_strategy_costs(const std::vector<StrategyConfig>& strategies, double step_start, double step_days,
+                          std::vector<StrategyTally>& tally);
+
 class StrategyRunner {
 public:
-    /// `moods`: the sentiment multipliers, or null when the scenario has no sentiment.
-    StrategyRunner(const Scenario& sc, const Behaviour& model, std::size_t customers, const MoodMultipliers* moods);
+    /// Keeps state for customers [first, first + customers). `moods`: the sentiment
+    /// multipliers, or null when the scenario has no sentiment.
+    StrategyRunner(const Scenario& sc, const Behaviour& model, std::size_t first, std::size_t customers,
+                   const MoodMultipliers* moods);
 
     [[nodiscard]] std::size_t count() const { return strategies_.size(); }
     /// Bytes of strategy state per customer.
@@ -98,7 +104,14 @@ public:
                   double step_days, std::vector<std::vector<Candidate>>& candidates,
                   std::vector<StrategyTally>& tally);
 
+    /// Copies of the candidates of the strategies that rank or budget across the population
+    /// ([strategy]; empty for the others): what other shards of a run need to choose alike.
+    [[nodiscard]] std::vector<std::vector<Candidate>> ranked_candidates(
+        const std::vector<std::vector<std::vector<Candidate>>*>& per_block) const;
+
     /// Serial phase: ranks and budgets the candidates of every block ([block][strategy]).
+    /// The choice depends only on the set of candidates (scores, keys, holdout), not on how
+    /// they are split into blocks or shards.
     void select(std::vector<std::vector<std::vector<Candidate>>*>& per_block, double step_days) const;
 
     /// Acts on the chosen candidates of one block and updates its customers' multipliers.
@@ -106,9 +119,6 @@ public:
     void act(Population& pop, std::size_t begin, std::size_t end, std::size_t step, double now,
              const std::vector<std::vector<Candidate>>& candidates,
              std::array<std::int64_t, kStageCount * kTruthCount>& counts, std::vector<StrategyTally>& tally);
-
-    /// Fixed costs of step s (length step_days, starting at step_start) into tally[k].
-    void fixed_costs(double step_start, double step_days, std::vector<StrategyTally>& tally) const;
 
     /// Recomputes customer i's multipliers at `now` from its mood and its active effects.
     void refresh_multipliers(Population& pop, std::size_t i, double now);

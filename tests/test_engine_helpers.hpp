@@ -58,6 +58,36 @@ inline bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
+/// A library scenario and the overrides that shrink it for a golden test: a few thousand
+/// customers, channel spend scaled down with them so that arrivals stay small.
+struct LibraryCase {
+    const char* name;
+    std::vector<std::string> shrink;
+};
+
+inline const std::vector<LibraryCase> kLibrary = {
+    {"coffee_stamp_card",
+     {"population.initial_customers=3000", "run.horizon_days=182",
+      "acquisition.channels[0].spend_per_week_cents=20000"}},
+    {"subscription_save_team",
+     {"population.initial_customers=3000", "run.horizon_days=364",
+      "acquisition.channels[0].spend_per_week_cents=50000"}},
+    {"credit_card_upsell", {"population.initial_customers=3000", "run.horizon_days=182"}},
+    {"retail_points_tiers",
+     {"population.initial_customers=3000", "run.horizon_days=364",
+      "acquisition.channels[0].spend_per_week_cents=15000"}},
+    // Two years, so that rebate years end and rebates are paid.
+    {"business_volume_rebates", {"population.initial_customers=2000"}},
+    {"winback_lapsed",
+     {"population.initial_customers=3000", "run.horizon_days=364",
+      "acquisition.channels[0].spend_per_week_cents=30000", "strategies[1].budget_per_week_cents=5000",
+      "strategies[2].budget_per_week_cents=5000"}},
+    {"acquisition_vs_retention",
+     {"population.initial_customers=3000", "run.horizon_days=364",
+      "acquisition.channels[0].spend_per_week_cents=45000",
+      "acquisition.channels[1].spend_per_week_cents=15000", "strategies[2].budget_per_week_cents=6000"}},
+};
+
 /// Golden output: every exact figure of a run as "name = value" lines (doubles printed to 17 digits): the
 /// summary's money, the end stage-by-truth counts and every strategy total.
 inline std::string golden_text(const RunResult& r) {

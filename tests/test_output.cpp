@@ -229,7 +229,7 @@ RunResult make_result(bool with_customers) {
 
     if (with_customers) {
         Population p;
-        p.resize_common(5);
+        p.resize_common(0, 5);
         p.lambda_per_day = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f};
         p.dropout_p = {0.01f, 0.02f, 0.03f, 0.04f, 0.05f};
         p.spend_rate = {0.5f, 0.25f, 0.125f, 1.0f, 2.0f};
@@ -374,8 +374,8 @@ std::vector<std::string> read_string_dataset(hid_t file, const char* name) {
 }
 
 /// A population column as a plain vector, to compare with what was read back.
-template <class T, class A>
-std::vector<T> plain(const std::vector<T, A>& column) {
+template <class T>
+std::vector<T> plain(const Column<T>& column) {
     return std::vector<T>(column.begin(), column.end());
 }
 

@@ -25,35 +25,6 @@ std::string read_text(const std::string& path) {
     return out.str();
 }
 
-/// A library scenario and the overrides that shrink it for a golden test: a few thousand
-/// customers, channel spend scaled down with them so that arrivals stay small.
-struct LibraryCase {
-    const char* name;
-    std::vector<std::string> shrink;
-};
-
-const std::vector<LibraryCase> kLibrary = {
-    {"coffee_stamp_card",
-     {"population.initial_customers=3000", "run.horizon_days=182",
-      "acquisition.channels[0].spend_per_week_cents=20000"}},
-    {"subscription_save_team",
-     {"population.initial_customers=3000", "run.horizon_days=364",
-      "acquisition.channels[0].spend_per_week_cents=50000"}},
-    {"credit_card_upsell", {"population.initial_customers=3000", "run.horizon_days=182"}},
-    {"retail_points_tiers",
-     {"population.initial_customers=3000", "run.horizon_days=364",
-      "acquisition.channels[0].spend_per_week_cents=15000"}},
-    // Two years, so that rebate years end and rebates are paid.
-    {"business_volume_rebates", {"population.initial_customers=2000"}},
-    {"winback_lapsed",
-     {"population.initial_customers=3000", "run.horizon_days=364",
-      "acquisition.channels[0].spend_per_week_cents=30000", "strategies[1].budget_per_week_cents=5000",
-      "strategies[2].budget_per_week_cents=5000"}},
-    {"acquisition_vs_retention",
-     {"population.initial_customers=3000", "run.horizon_days=364",
-      "acquisition.channels[0].spend_per_week_cents=45000",
-      "acquisition.channels[1].spend_per_week_cents=15000", "strategies[2].budget_per_week_cents=6000"}},
-};
 
 
 std::vector<std::filesystem::path> scenario_files() {
@@ -70,7 +41,7 @@ std::vector<std::filesystem::path> scenario_files() {
 
 TEST_CASE("golden: every library scenario, shrunk, gives the figures it gave before", "[golden]") {
     const bool regenerate = std::getenv("RETSIM_REGEN_GOLDEN") != nullptr;
-    for (const LibraryCase& c : kLibrary) {
+    for (const retsim::test::LibraryCase& c : retsim::test::kLibrary) {
         const std::string name = c.name;
         INFO(name);
         const Scenario sc = retsim::test::scenario_file("scenarios/" + name + ".toml", c.shrink);
@@ -97,7 +68,7 @@ TEST_CASE("golden: every library scenario, shrunk, gives the figures it gave bef
 TEST_CASE("input: every scenario in scenarios/ parses without problems", "[input]") {
     const std::vector<std::filesystem::path> files = scenario_files();
     // The seven library scenarios, the default and the validation scenarios at least.
-    CHECK(files.size() >= kLibrary.size() + 1);
+    CHECK(files.size() >= retsim::test::kLibrary.size() + 1);
     for (const auto& path : files) {
         INFO(path.string());
         try {
@@ -107,14 +78,14 @@ TEST_CASE("input: every scenario in scenarios/ parses without problems", "[input
             FAIL(e.what());
         }
     }
-    for (const LibraryCase& c : kLibrary) {
+    for (const retsim::test::LibraryCase& c : retsim::test::kLibrary) {
         INFO(c.name);
         CHECK(std::filesystem::exists(retsim::test::source_path(std::string("scenarios/") + c.name + ".toml")));
     }
 }
 
 TEST_CASE("input: every library scenario opens with the question it answers", "[input]") {
-    for (const LibraryCase& c : kLibrary) {
+    for (const retsim::test::LibraryCase& c : retsim::test::kLibrary) {
         INFO(c.name);
         const std::string text = read_text(retsim::test::source_path(std::string("scenarios/") + c.name + ".toml"));
         const auto question = text.find("\n# Question: ");

@@ -12,6 +12,7 @@
 #include "models/registry.hpp"
 #include "sim/format.hpp"
 #include "sim/app/compare_command.hpp"
+#include "sim/app/run_command.hpp"
 #include "sim/app/fit_command.hpp"
 #include "sim/app/progress.hpp"
 #include "sim/app/report_command.hpp"
@@ -33,61 +34,9 @@ constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitBadInput = 2;
 
-struct RunArgs {
-    std::string scenario;
-    std::string output;
-    std::vector<std::string> sets;
-    std::uint64_t seed = 0;
-    std::uint64_t replicate = 0;
-    int threads = 0;
-    bool force = false;
-    bool customers = false;
-    bool quiet = false;
-};
-
 Scenario load(const std::string& path, const std::vector<std::string>& overrides) {
     if (path.empty()) return parse_scenario(default_scenario_text(), "<built-in default>", overrides);
     return load_scenario(path, overrides);
-}
-
-int cmd_run(const RunArgs& a, const CLI::App& sub) {
-    std::vector<std::string> overrides = a.sets;
-    if (sub.count("--seed") > 0) overrides.push_back("run.seed=" + std::to_string(a.seed));
-    if (sub.count("--replicate") > 0) overrides.push_back("run.replicate=" + std::to_string(a.replicate));
-    const Scenario sc = load(a.scenario, overrides);
-
-    std::string output = a.output;
-    if (output.empty()) {
-        output = a.scenario.empty() ? "default.h5" : std::filesystem::path(a.scenario).stem().string() + ".h5";
-    }
-    // Checked before the run so that a long run is not wasted; write_result checks again.
-    if (!a.force && std::filesystem::exists(output)) {
-        throw BadInput(output + " exists; use --force to overwrite it or -o to choose another name");
-    }
-
-    Progress progress;
-    RunOptions options;
-    options.threads = a.threads;
-    options.keep_customers = a.customers;
-    options.progress = &progress;
-    ProgressReporter reporter(progress, !a.quiet);
-    RunResult result = run_simulation(sc, options);
-    reporter.finish();
-
-    RunMetadata meta;
-    meta.program_version = std::string(program_version());
-    meta.git_commit = std::string(git_commit());
-    meta.scenario_name = sc.source_name;
-    meta.scenario_text = sc.source_text;
-    meta.overrides = sc.overrides;
-    meta.seed = sc.run.seed;
-    meta.replicate = sc.run.replicate;
-    meta.threads = result.summary.threads;
-    meta.created_utc = utc_timestamp();
-    write_result(output, result, meta, a.force);
-
-    std::cout << format_summary(sc, result) << "  results: " << output << "\n";
-    return kExitOk;
 }
 
 int cmd_validate(const std::string& path, const std::vector<std::string>& sets) {
@@ -125,19 +74,10 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
 
     RunArgs run_args;
-    CLI::App* run = app.add_subcommand("run", "Simulate a scenario and write an HDF5 result");
-    run->add_option("scenario", run_args.scenario, "Scenario TOML file (default: the built-in default scenario)");
-    run->add_option("-o,--output", run_args.output, "Result file (default: <scenario name>.h5 in this directory)");
-    run->add_option("--set", run_args.sets, "Override a scenario key, e.g. --set population.initial_customers=5000")
-        ->type_name("KEY=VALUE")
-        ->allow_extra_args(false);
-    run->add_option("--seed", run_args.seed, "Random seed (same as --set run.seed=N)");
-    run->add_option("--replicate", run_args.replicate, "Replicate number (same as --set run.replicate=N)");
-    run->add_option("--threads", run_args.threads, "Worker threads, 0 = all cores; results do not depend on it")
-        ->check(CLI::Range(0, 4096));
-    run->add_flag("--force", run_args.force, "Overwrite the result file if it exists");
-    run->add_flag("--customers", run_args.customers, "Also store every customer's final state (/customers)");
-    run->add_flag("-q,--quiet", run_args.quiet, "No progress bar");
+    CLI::App* run = add_run_command(app, run_args);
+
+    MergeArgs merge_args;
+    CLI::App* merge = add_merge_command(app, merge_args);
 
     std::string validate_path;
     std::vector<std::string> validate_sets;
@@ -176,7 +116,8 @@ int main(int argc, char** argv) {
     }
 
     try {
-        if (*run) return cmd_run(run_args, *run);
+        if (*run) return run_run_command(run_args, *run);
+        if (*merge) return run_merge_command(merge_args);
         if (*validate) return cmd_validate(validate_path, validate_sets);
         if (*fit) return run_fit_command(fit_args);
         if (*score) return run_score_command(score_args, *score);

@@ -1,0 +1,133 @@
+// Shard files (see shard_io.hpp).
+#include "sim/shard_io.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "sim/hdf5_support.hpp"
+
+namespace retsim {
+namespace {
+
+using namespace hdf5;
+namespace fs = std::filesystem;
+
+constexpr const char* kFormat = "retsim shard 1";
+
+template <class T>
+T read_scalar_attribute(const Context& ctx, hid_t object, const char* name) {
+    const std::string what = "read attribute " + std::string(name);
+    Handle attribute = ctx.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
+    T value{};
+    ctx.check(H5Aread(attribute, H5Type<T>::memory(), &value), what);
+    return value;
+}
+
+std::vector<std::string> read_strings_attribute(const Context& ctx, hid_t object, const char* name) {
+    const std::string what = "read attribute " + std::string(name);
+    Handle attribute = ctx.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
+    Handle space = ctx.own(H5Aget_space(attribute), H5Sclose, what);
+    if (H5Sget_simple_extent_type(space) == H5S_NULL) return {};
+    const auto count = std::size_t(ctx.value(H5Sget_simple_extent_npoints(space), what));
+    Handle type = string_type(ctx);
+    std::vector<char*> texts(count, nullptr);
+    ctx.check(H5Aread(attribute, type, texts.data()), what);
+    std::vector<std::string> out;
+    for (char* t : texts) {
+        out.emplace_back(t != nullptr ? t : "");
+        H5free_memory(t);
+    }
+    return out;
+}
+
+void write_file(const std::string& temporary, const std::string& path, const ShardResult& shard,
+                const RunMetadata& meta) {
+    const Context ctx(path);
+    Handle fcpl = ctx.own(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "create the file");
+    Handle file = ctx.own(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), H5Fclose, "create the file");
+    write_string_attribute(ctx, file, "/", "format", kFormat);
+    write_string_attribute(ctx, file, "/", "program_version", meta.program_version);
+    write_string_attribute(ctx, file, "/", "git_commit", meta.git_commit);
+    write_string_attribute(ctx, file, "/", "scenario_name", meta.scenario_name);
+    write_string_attribute(ctx, file, "/", "scenario_text", meta.scenario_text);
+    write_strings_attribute(ctx, file, "/", "overrides", meta.overrides);
+    write_scalar_attribute(ctx, file, "/", "seed", meta.seed);
+    write_scalar_attribute(ctx, file, "/", "replicate", meta.replicate);
+    write_string_attribute(ctx, file, "/", "created_utc", meta.created_utc);
+    write_scalar_attribute(ctx, file, "/", "shard_index", std::uint64_t(shard.shard.index));
+    write_scalar_attribute(ctx, file, "/", "shard_count", std::uint64_t(shard.shard.count));
+    write_string_attribute(ctx, file, "/", "plan_fingerprint", shard.plan_fingerprint);
+    write_scalar_attribute(ctx, file, "/", "wall_seconds", shard.wall_seconds);
+    write_scalar_attribute(ctx, file, "/", "threads", std::int32_t(shard.threads));
+    write_scalar_attribute(ctx, file, "/", "bytes_per_customer", std::uint64_t(shard.bytes_per_customer));
+    const std::string what = "write dataset /tallies";
+    const hsize_t size = shard.tallies.size();
+    Handle space = ctx.own(size > 0 ? H5Screate_simple(1, &size, nullptr) : H5Screate(H5S_NULL), H5Sclose, what);
+    Handle dcpl = ctx.own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
+    ctx.check(H5Pset_obj_track_times(dcpl, false), what);
+    Handle set = ctx.own(H5Dcreate2(file, "tallies", H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
+                         what);
+    if (size > 0) ctx.check(H5Dwrite(set, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, shard.tallies.data()), what);
+    set.close();
+    ctx.check(file.close(), "close the file");
+}
+
+}  // namespace
+
+void write_shard_file(const std::string& path, const ShardResult& shard, const RunMetadata& meta, bool overwrite) {
+    silence_hdf5();
+    if (!overwrite && path_exists(path)) throw BadInput(path + " exists; use --force to overwrite it");
+    const std::string temporary = path + ".partial-" + std::to_string(::getpid());
+    try {
+        write_file(temporary, path, shard, meta);
+        std::error_code ec;
+        fs::rename(temporary, path, ec);
+        if (ec) throw RuntimeFailure("cannot rename " + temporary + " to " + path + ": " + ec.message());
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(temporary, ignored);
+        throw;
+    }
+}
+
+ShardFile read_shard_file(const std::string& path) {
+    silence_hdf5();
+    const Context ctx(path);
+    if (!path_exists(path)) throw BadInput(path + ": no such file");
+    if (H5Fis_hdf5(path.c_str()) <= 0) throw BadInput(path + ": not an HDF5 file");
+    Handle file = ctx.own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open the file");
+    if (ctx.value(H5Aexists(file, "format"), "read the format") <= 0 ||
+        read_string_attribute(ctx, file, "format") != kFormat) {
+        throw BadInput(path + ": not a retsim shard file (write one with retsim run --shard I/N)");
+    }
+    ShardFile out;
+    RunMetadata& m = out.meta;
+    m.program_version = read_string_attribute(ctx, file, "program_version");
+    m.git_commit = read_string_attribute(ctx, file, "git_commit");
+    m.scenario_name = read_string_attribute(ctx, file, "scenario_name");
+    m.scenario_text = read_string_attribute(ctx, file, "scenario_text");
+    m.overrides = read_strings_attribute(ctx, file, "overrides");
+    m.seed = read_scalar_attribute<std::uint64_t>(ctx, file, "seed");
+    m.replicate = read_scalar_attribute<std::uint64_t>(ctx, file, "replicate");
+    m.created_utc = read_string_attribute(ctx, file, "created_utc");
+    ShardResult& s = out.shard;
+    s.shard.index = std::size_t(read_scalar_attribute<std::uint64_t>(ctx, file, "shard_index"));
+    s.shard.count = std::size_t(read_scalar_attribute<std::uint64_t>(ctx, file, "shard_count"));
+    s.plan_fingerprint = read_string_attribute(ctx, file, "plan_fingerprint");
+    s.wall_seconds = read_scalar_attribute<double>(ctx, file, "wall_seconds");
+    s.threads = read_scalar_attribute<std::int32_t>(ctx, file, "threads");
+    s.bytes_per_customer = std::size_t(read_scalar_attribute<std::uint64_t>(ctx, file, "bytes_per_customer"));
+    m.threads = s.threads;
+    const std::string what = "read dataset /tallies";
+    Handle set = ctx.own(H5Dopen2(file, "tallies", H5P_DEFAULT), H5Dclose, what);
+    Handle space = ctx.own(H5Dget_space(set), H5Sclose, what);
+    if (H5Sget_simple_extent_type(space) != H5S_NULL) {
+        s.tallies.resize(std::size_t(ctx.value(H5Sget_simple_extent_npoints(space), what)));
+        ctx.check(H5Dread(set, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.tallies.data()), what);
+    }
+    return out;
+}
+
+}  // namespace retsim
