@@ -427,8 +427,10 @@ std::string record_line(std::size_t index, const RunRecord& record) {
         line += "\tok";
         char buffer[40];
         for (const double v : record.values) {
-            std::snprintf(buffer, sizeof buffer, "\t%.17g", v);
-            line += buffer;
+            // The shortest text that reads back as the same double (nan and inf as strtod reads them).
+            const auto r = std::to_chars(buffer, buffer + sizeof buffer, v);
+            line += '\t';
+            line.append(buffer, r.ptr);
         }
     } else {
         line += "\tfailed\t" + escape(record.error);

@@ -87,8 +87,8 @@ struct RunRecord {
 /// throws for a bad point or a failing run: the record says failed and why.
 [[nodiscard]] RunRecord run_sweep_index(const Sweep& sweep, std::size_t index, int threads);
 
-/// One journal line for a record, newline included: "INDEX\tok\tV1\t...\tVM\n" (doubles with
-/// 17 significant digits, which read back exactly) or "INDEX\tfailed\tERROR\n" (backslash,
+/// One journal line for a record, newline included: "INDEX\tok\tV1\t...\tVM\n" (each double in
+/// the shortest form that reads back exactly) or "INDEX\tfailed\tERROR\n" (backslash,
 /// tab and newline escaped). Also the message a worker rank sends.
 [[nodiscard]] std::string record_line(std::size_t index, const RunRecord& record);
 /// Reads a record_line (with or without its newline); nullopt when it is not one for
