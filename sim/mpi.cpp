@@ -106,7 +106,9 @@ Session::Session() {
 #endif
 }
 
-Session::~Session() {
+Session::~Session() { finalize(); }
+
+void finalize() {
 #ifdef RETSIM_HAVE_MPI
     if (g_active) {
         g_active = false;

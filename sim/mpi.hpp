@@ -29,6 +29,10 @@ public:
     Session& operator=(const Session&) = delete;
 };
 
+/// Finalises MPI now if a Session initialised it (every rank must call it); the Session's
+/// destructor then does nothing. Messaging is not possible afterwards.
+void finalize();
+
 /// True between MPI initialisation by a Session and its finalisation.
 [[nodiscard]] bool active();
 /// This process's rank in MPI_COMM_WORLD; 0 when MPI is not active.

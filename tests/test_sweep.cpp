@@ -24,6 +24,7 @@
 #include "cli_helpers.hpp"
 #include "sim/compare.hpp"
 #include "sim/engine.hpp"
+#include "sim/mpi.hpp"
 #include "sim/problems.hpp"
 #include "sim/scenario.hpp"
 #include "sim/sweep.hpp"
@@ -527,4 +528,19 @@ TEST_CASE("sweep: a design file made elsewhere runs as it is", "[sweep]") {
     CHECK(doubles(file, "/design/values") == std::vector<double>{0.2, 151, 0.35, 300});
     CHECK(bytes(file, "/runs/status") == std::vector<std::uint8_t>{0, 0, 0, 0});
     CHECK(doubles(file, "/points/customers_mean") == std::vector<double>{151, 300});
+}
+
+TEST_CASE("sweep: without an MPI launcher MPI stays off and this process is rank 0 of 1", "[sweep][unit]") {
+    // ctest does not start tests under mpirun; a Session then initialises nothing.
+    REQUIRE_FALSE(mpi::launched_by_mpi());
+    {
+        const mpi::Session session;
+        CHECK_FALSE(mpi::active());
+        CHECK(mpi::rank() == 0);
+        CHECK(mpi::size() == 1);
+        CHECK_THROWS_AS(mpi::send(0, 1, "x"), RuntimeFailure);
+        CHECK_THROWS_AS((void)mpi::try_receive(), RuntimeFailure);
+    }
+    mpi::finalize();  // nothing to finalise: no effect
+    CHECK_FALSE(mpi::active());
 }
