@@ -16,11 +16,14 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -173,6 +176,10 @@ Plan make_plan(const Scenario& sc, const RandomKey& rk) {
         s = s_end;
     }
     plan.customers = next;
+    if (plan.customers > std::numeric_limits<std::uint32_t>::max()) {
+        throw BadInput("the run has " + std::to_string(plan.customers) +
+                       " customers (initial and acquired); at most 4294967295 are allowed");
+    }
 
     for (std::size_t gi = 0; gi < plan.groups.size(); ++gi) {
         const Group& g = plan.groups[gi];
@@ -569,6 +576,67 @@ std::size_t shard_first_block(const Plan& plan, std::size_t index, std::size_t c
     return b;
 }
 
+/// Memory this process can still have, from /proc/meminfo's MemAvailable and, inside a
+/// container, the cgroup's limit; nullopt when neither can be read.
+std::optional<double> available_memory_bytes() {
+    std::optional<double> available;
+    std::ifstream meminfo("/proc/meminfo");
+    std::string name;
+    double kib = 0;
+    std::string unit;
+    while (meminfo >> name >> kib >> unit) {
+        if (name == "MemAvailable:") available = kib * 1024.0;
+    }
+    std::ifstream limit("/sys/fs/cgroup/memory.max"), current("/sys/fs/cgroup/memory.current");
+    double max_bytes = 0, used_bytes = 0;
+    if (limit >> max_bytes && current >> used_bytes) {  // "max" (no limit) fails to read as a number
+        const double left = std::max(0.0, max_bytes - used_bytes);
+        available = available ? std::min(*available, left) : left;
+    }
+    return available;
+}
+
+/// Bytes of state per customer this scenario allocates (population columns, strategies'
+/// state, and the candidates of a population-wide choice), measured on a one-customer
+/// population so that it always agrees with the columns really allocated.
+std::size_t state_bytes_per_customer(const Scenario& sc) {
+    Population one;
+    one.resize_common(0, 1);
+    sc.population.behaviour->allocate(one, 0, 1);
+    std::size_t bytes = 0;
+    if (!sc.strategies.empty() || sc.sentiment.enabled()) {
+        one.resize_influence(0, 1);
+        if (sc.sentiment.enabled()) one.resize_sentiment(0, 1);
+        if (!sc.strategies.empty()) {
+            const MoodMultipliers moods = mood_multipliers(sc.sentiment);
+            bytes += StrategyRunner(sc, *sc.population.behaviour, 0, 1, &moods).bytes_per_customer();
+        }
+        if (needs_candidate_exchange(sc)) bytes += sc.strategies.size() * sizeof(Candidate);
+    }
+    return bytes + one.bytes_per_customer();
+}
+
+std::string gigabytes(double bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f GB", bytes / 1e9);
+    return text;
+}
+
+/// Refuses, before allocating anything, a share of `customers` whose state would not fit in
+/// the memory this process can have.
+void check_memory(const Scenario& sc, std::size_t customers) {
+    if (customers == 0) return;
+    const std::optional<double> available = available_memory_bytes();
+    const std::size_t per_customer = state_bytes_per_customer(sc);
+    const double need = double(customers) * double(per_customer);
+    if (!available || need <= *available) return;
+    throw RuntimeFailure("not enough memory: this run needs about " + gigabytes(need) + " for " +
+                         std::to_string(customers) + " customers (" + std::to_string(per_customer) +
+                         " bytes each) but about " + gigabytes(*available) +
+                         " is available; run fewer customers, or spread them over machines with "
+                         "retsim run --shard I/N or mpirun -np N retsim run");
+}
+
 /// Simulates the blocks [b0, b1) of the plan into `t`; the population holds only their
 /// customers. With `exchange`, strategies that choose across the population see the
 /// candidates of the other shards too. With `keep`, the final state is moved there.
@@ -587,6 +655,7 @@ ShardRun simulate(const Scenario& sc, const Plan& plan, const RunOptions& option
     rules.silent_attrition_factor = sc.lifecycle.silent_attrition_factor;
     rules.churn_observed = sc.population.behaviour->churn_observed();
 
+    check_memory(sc, count);
     Population pop;
     try {
         pop.resize_common(first, count);

@@ -94,3 +94,19 @@ TEST_CASE("cli: runtime and I/O failures exit 1 and leave no partial file", "[in
     write_file(dir / "not_hdf5.h5", "hello");
     CHECK(run_retsim("info not_hdf5.h5", dir).exit_code == 1);
 }
+
+TEST_CASE("cli: a run whose state would not fit in memory is refused up front with an estimate", "[input]") {
+    TempDir dir;
+    // Four billion customers need hundreds of gigabytes: refused before anything is allocated.
+    const Outcome huge = run_retsim("run " + kSmall + " -q -o huge.h5 --set population.initial_customers=4000000000", dir);
+    INFO(huge.output);
+    CHECK(huge.exit_code == 1);
+    CHECK(huge.output.find("not enough memory") != std::string::npos);
+    CHECK(huge.output.find("bytes each") != std::string::npos);
+    CHECK(huge.output.find("--shard") != std::string::npos);
+    CHECK(dir.count_files() == 0);
+    // Acquisitions on top of the most initial customers allowed overflow what a run can number.
+    const Outcome too_many =
+        run_retsim("run " + kSmall + " -q -o many.h5 --set population.initial_customers=4294967296", dir);
+    CHECK(too_many.exit_code == 2);
+}
