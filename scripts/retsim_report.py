@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import sys
+import textwrap
 
 try:
     import tomllib
@@ -835,7 +836,9 @@ def chart_heatmap(report, names, values, mean, metric_label, args, factor_scale,
     bar.update_ticks()
     ax.set_xlabel(factor_label(xi))
     ax.set_ylabel(factor_label(yi))
-    ax.set_title(f"{metric_label.split(' (')[0].capitalize()} over {short_key(names[xi])} and {short_key(names[yi])}")
+    title_text = (f"{metric_label.split(' (')[0].capitalize()} over {re.sub('_cents$', '', short_key(names[xi]))} "
+                  f"and {re.sub('_cents$', '', short_key(names[yi]))}")
+    ax.set_title("\n".join(textwrap.wrap(title_text, 60)))
     report.save(fig, "heatmap.png", title,
                 f"Mean {metric_label} over each point's replicates (/points), {kind}. Choose the axes and the metric "
                 "with --x, --y and --metric.")
