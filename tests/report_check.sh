@@ -148,17 +148,20 @@ case "$case_name" in
     no_partial
     ;;
   existing-dir)
-    small_run
+    # A tiny comparison: its report is the quickest to draw.
+    printf '[run]\nhorizon_days = 28\n[population]\ninitial_customers = 300\n' > a.toml
+    printf '[run]\nhorizon_days = 28\n[population]\ninitial_customers = 300\n[economics]\nmargin_fraction = 0.4\n' > b.toml
+    "$retsim" compare a.toml b.toml --replicates 2 -q -o cmp.h5 > /dev/null
     mkdir rep && echo "precious" > rep/notes.txt
-    expect 2 report run.h5 -o rep
+    expect 2 report cmp.h5 -o rep
     expect_message "--force"
     [ "$(cat rep/notes.txt)" = precious ] || fail "the existing directory was changed"
     [ "$(ls rep)" = notes.txt ] || fail "files were added to the existing directory"
     no_partial
-    expect 0 report run.h5 -o rep --force
+    expect 0 report cmp.h5 -o rep --force
     [ -f rep/index.html ] && [ ! -e rep/notes.txt ] || fail "--force did not replace the directory"
     mkdir empty_dir
-    expect 0 report run.h5 -o empty_dir  # an empty directory is not a report to protect
+    expect 0 report cmp.h5 -o empty_dir  # an empty directory is not a report to protect
     [ -f empty_dir/index.html ] || fail "no report in the empty directory"
     no_partial
     ;;
