@@ -1,8 +1,7 @@
-// HDF5 plumbing shared by the files that read and write HDF5 (sim/output.cpp,
-// sim/score_io.cpp, sim/compare_output.cpp): owned handles, failing calls turned into
-// RuntimeFailure naming the file, the mapping of C++ types to little-endian file types, and
-// the attribute and group writers all three use. Not for other includers: HDF5 stays in those
-// three files.
+// HDF5 plumbing shared by the files that read and write HDF5 (results, scores, comparisons,
+// sweeps, shard files, descriptions): owned handles, failing calls turned into RuntimeFailure
+// naming the file, the mapping of C++ types to little-endian file types, and the attribute and
+// group writers they share. Not for other includers: HDF5 stays in those .cpp files.
 #pragma once
 
 #include <hdf5.h>
@@ -32,6 +31,15 @@ inline std::string hdf5_detail() {
     };
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, &detail);
     H5Eclear2(H5E_DEFAULT);
+    // A failed write names the system's reason among many fields (time, buffer address, ...):
+    // keep the reason, e.g. "No space left on device".
+    const std::string marker = "error message = '";
+    const auto at = detail.find(marker);
+    if (at != std::string::npos) {
+        const auto from = at + marker.size();
+        const auto to = detail.find('\'', from);
+        if (to != std::string::npos) return detail.substr(from, to - from);
+    }
     return detail;
 }
 

@@ -736,6 +736,8 @@ void write_file(const std::string& temporary, const std::string& path, const Run
 
 }  // namespace
 
+void keep_hdf5_from_closing_files_at_exit() { H5dont_atexit(); }
+
 void write_result(const std::string& path, const RunResult& result, const RunMetadata& meta,
                   bool overwrite) {
     silence_hdf5();

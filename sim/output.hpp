@@ -26,6 +26,11 @@ struct RunMetadata {
     std::string created_utc;  ///< ISO 8601
 };
 
+/// Call first in main(): HDF5 must not close files itself when the program exits. After a
+/// failed close (a full disk) HDF5 1.10 keeps the file in its tables and crashes retrying the
+/// close at exit; every file retsim writes is closed (or abandoned and removed) explicitly.
+void keep_hdf5_from_closing_files_at_exit();
+
 /// Writes `result` to `path`. Refuses (BadInput) when `path` exists and `overwrite` is false.
 /// Throws RuntimeFailure on I/O or HDF5 errors; the temporary file is removed on failure.
 void write_result(const std::string& path, const RunResult& result, const RunMetadata& meta,

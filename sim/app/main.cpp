@@ -57,6 +57,7 @@ std::string models_help() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    keep_hdf5_from_closing_files_at_exit();
     CLI::App app{
         "retsim: simulate synthetic customer populations through their lifecycle (new, active, lapsed,\n"
         "inactive, lost, won back) and write HDF5 results on revenue, margin, acquisition cost and CLV.\n"};
