@@ -280,6 +280,18 @@ public:
             [&](hid_t memory, void* buffer) { return H5Dread(dataset, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer); },
             what);
     }
+    /// A numeric dataset as doubles (for large columns, without a Value per element).
+    [[nodiscard]] std::vector<double> doubles(const std::string& path) const {
+        if (!has(path)) return {};
+        const std::string what = "read dataset " + path;
+        Handle dataset = ctx_.own(H5Dopen2(file_, path.c_str(), H5P_DEFAULT), H5Dclose, what);
+        Handle space = ctx_.own(H5Dget_space(dataset), H5Sclose, what);
+        std::vector<double> out(std::size_t(ctx_.value(H5Sget_simple_extent_npoints(space), what)));
+        if (!out.empty()) {
+            ctx_.check(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), what);
+        }
+        return out;
+    }
     /// A scalar dataset, or nothing when absent.
     [[nodiscard]] Value scalar(const std::string& path) const {
         std::vector<Value> v = values(path);
@@ -763,6 +775,32 @@ void describe_scores(const Reader& r, Description& d) {
     d.overview.push_back(value_field("customers", "customers", r.attribute("customers"),
                                      shown_text(r.attribute("customers"), Shown::Count)));
     d.overview.push_back(text_field("created", "created", r.text("created_utc")));
+
+    // Means over the customers of each score (and the CLV's total), skipping NaN.
+    d.headline_title = "scores over all customers (money in currency units)";
+    const auto add_mean = [&](const std::string& column, const std::string& key, bool with_total) {
+        const std::string path = "/scores/" + column;
+        if (!r.has(path)) return;
+        double sum = 0;
+        std::int64_t n = 0;
+        for (double v : r.doubles(path)) {
+            if (std::isfinite(v)) {
+                sum += v;
+                ++n;
+            }
+        }
+        const std::string units = r.units(path);
+        const Value mean{n > 0 ? sum / double(n) : std::nan("")};
+        std::string text = units.rfind("cents", 0) == 0 ? format_money(as_double(mean)) + units.substr(5)
+                                                         : shown_text(mean, Shown::Index);
+        d.headline.push_back(Field{key, figure_label(key, units), mean, units, text});
+        if (with_total) d.headline.push_back(figure(column.substr(0, column.size() - 6) + "_total_cents", Value{sum}, "cents"));
+    };
+    add_mean("p_alive", "mean_p_alive", false);
+    add_mean("expected_purchases", "mean_expected_purchases", false);
+    add_mean("expected_spend_cents", "mean_expected_spend_cents", false);
+    add_mean("clv_cents", "mean_clv_cents", true);
+    add_mean("propensity", "mean_propensity", false);
 }
 
 // ---------------------------------------------------------------------------------------

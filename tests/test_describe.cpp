@@ -185,8 +185,19 @@ TEST_CASE("describe: scores files are described, foreign and missing files are r
     CHECK(scores.exit_code == 0);
     CHECK_THAT(scores.output, Catch::StartsWith("retsim scores r.scores.h5\n"));
     CHECK_THAT(scores.output, Catch::Contains("r.h5"));
+    CHECK_THAT(scores.output, Catch::Contains("mean_p_alive") && Catch::Contains("clv_total"));
     CHECK(retsim::retsim_file_kind((dir / "r.scores.h5").string()) == retsim::FileKind::Scores);
     info_json(dir, "r.scores.h5");
+    const Outcome check = python(dir, R"(
+import json, sys, h5py, numpy as np
+d = json.load(open(sys.argv[1])); f = h5py.File(sys.argv[2])
+assert d["kind"] == "scores"
+assert abs(d["headline"]["mean_p_alive"]["value"] - np.nanmean(f["scores/p_alive"][()])) < 1e-9
+assert abs(d["headline"]["clv_total_cents"]["value"] - np.nansum(f["scores/clv_cents"][()])) < 1e-6 * max(1, abs(np.nansum(f["scores/clv_cents"][()])))
+print("ok")
+)", "r.scores.h5.json r.scores.h5");
+    INFO(check.output);
+    CHECK(check.exit_code == 0);
 
     {
         const std::string foreign = (dir / "foreign.h5").string();
