@@ -36,8 +36,5 @@ void keep_hdf5_from_closing_files_at_exit();
 void write_result(const std::string& path, const RunResult& result, const RunMetadata& meta,
                   bool overwrite);
 
-/// Human-readable description of a result file (provenance, datasets, summary) for
-/// `retsim info`. Throws RuntimeFailure when the file is missing or not a retsim result.
-[[nodiscard]] std::string describe_result_file(const std::string& path);
 
 }  // namespace retsim

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/describe.hpp"
 #include "sim/lifecycle.hpp"
 #include "sim/output.hpp"
 #include "sim/problems.hpp"
