@@ -20,57 +20,18 @@ using namespace hdf5;  // Handle, Context, H5Type, string_type, path_exists
 
 inline constexpr const char* kCompareFormatVersion = "1.0";
 
-/// Dataset creation properties without timestamps, so equal comparisons give equal datasets.
-Handle untimed_properties(const Context& ctx, const std::string& where) {
-    Handle dcpl = ctx.own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "set storage properties of " + where);
-    ctx.check(H5Pset_obj_track_times(dcpl, false), "set storage properties of " + where);
-    return dcpl;
-}
-
-void describe(const Context& ctx, hid_t dataset, const std::string& where, const std::string& units,
-              const std::string& description) {
-    write_string_attribute(ctx, dataset, where, "units", units);
-    write_string_attribute(ctx, dataset, where, "description", description);
-}
-
 /// A 1-d dataset (or a scalar one when `scalar`) of `values`, with units and description.
 template <class T>
 void write_values(const Context& ctx, hid_t group, const std::string& group_path, const std::string& name,
                   const std::vector<T>& values, const std::string& units, const std::string& description,
                   bool scalar = false) {
-    const std::string where = group_path + "/" + name;
-    const hsize_t count = values.size();
-    Handle space = scalar ? ctx.own(H5Screate(H5S_SCALAR), H5Sclose, "create the dataspace of " + where)
-                          : ctx.own(H5Screate_simple(1, &count, nullptr), H5Sclose, "create the dataspace of " + where);
-    Handle dcpl = untimed_properties(ctx, where);
-    Handle dataset = ctx.own(
-        H5Dcreate2(group, name.c_str(), H5Type<T>::file(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
-        "create dataset " + where);
-    if (!values.empty()) {
-        ctx.check(H5Dwrite(dataset, H5Type<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-                  "write dataset " + where);
-    }
-    describe(ctx, dataset, where, units, description);
+    const std::vector<hsize_t> dims = scalar ? std::vector<hsize_t>{} : std::vector<hsize_t>{hsize_t(values.size())};
+    write_dataset(ctx, group, group_path, name, dims, values.data(), units, description);
 }
 
 void write_scalar(const Context& ctx, hid_t group, const std::string& group_path, const std::string& name,
                   double value, const std::string& units, const std::string& description) {
     write_values(ctx, group, group_path, name, std::vector<double>{value}, units, description, true);
-}
-
-void write_strings(const Context& ctx, hid_t group, const std::string& group_path, const std::string& name,
-                   const std::vector<std::string>& values, const std::string& description) {
-    const std::string where = group_path + "/" + name;
-    std::vector<const char*> pointers;
-    for (const std::string& s : values) pointers.push_back(s.c_str());
-    const hsize_t count = pointers.size();
-    Handle type = string_type(ctx);
-    Handle space = ctx.own(H5Screate_simple(1, &count, nullptr), H5Sclose, "create the dataspace of " + where);
-    Handle dcpl = untimed_properties(ctx, where);
-    Handle dataset = ctx.own(H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
-                             H5Dclose, "create dataset " + where);
-    ctx.check(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "write dataset " + where);
-    describe(ctx, dataset, where, "1", description);
 }
 
 std::string join_lines(const std::vector<std::string>& lines) {
@@ -138,8 +99,8 @@ void write_summary(const Context& ctx, hid_t file, const Comparison& c) {
         width_ratio.push_back(m.width_ratio());
     }
     const std::string row_units = "units of the row's metric (see units)";
-    write_strings(ctx, g, path, "names", names, "metric of each row; /replicates/<name>_a and _b hold its values");
-    write_strings(ctx, g, path, "units", units, "units of each row's metric");
+    write_string_dataset(ctx, g, path, "names", names, "metric of each row; /replicates/<name>_a and _b hold its values");
+    write_string_dataset(ctx, g, path, "units", units, "units of each row's metric");
     write_values(ctx, g, path, "mean_a", mean_a, row_units, "mean over the replicates of plan A");
     write_values(ctx, g, path, "mean_b", mean_b, row_units, "mean over the replicates of plan B");
     write_values(ctx, g, path, "mean_difference", mean_difference, row_units, "mean of B - A over paired replicates");

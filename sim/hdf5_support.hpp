@@ -13,6 +13,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "sim/lifecycle.hpp"
 #include "sim/problems.hpp"
@@ -170,6 +171,59 @@ void write_scalar_attribute(const Context& ctx, hid_t object, const std::string&
     Handle attribute =
         ctx.own(H5Acreate2(object, name, H5Type<T>::file(), space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, what);
     ctx.check(H5Awrite(attribute, H5Type<T>::memory(), &value), what);
+}
+
+/// Dataset creation properties without timestamps, so that equal contents give equal files.
+inline Handle untimed_dataset_properties(const Context& ctx, const std::string& where) {
+    Handle dcpl = ctx.own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "set storage properties of " + where);
+    ctx.check(H5Pset_obj_track_times(dcpl, false), "set storage properties of " + where);
+    return dcpl;
+}
+
+/// The `units` and `description` attributes every dataset carries.
+inline void describe_dataset(const Context& ctx, hid_t dataset, const std::string& where, const std::string& units,
+                             const std::string& description) {
+    write_string_attribute(ctx, dataset, where, "units", units);
+    write_string_attribute(ctx, dataset, where, "description", description);
+}
+
+/// Writes dataset `name` of `dims` (none: a scalar) from row-major `values`, with units and
+/// description, into `group` (at `group_path`, for messages).
+template <class T>
+void write_dataset(const Context& ctx, hid_t group, const std::string& group_path, const std::string& name,
+                   const std::vector<hsize_t>& dims, const T* values, const std::string& units,
+                   const std::string& description) {
+    const std::string where = group_path + "/" + name;
+    Handle space = ctx.own(dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(int(dims.size()), dims.data(), nullptr),
+                           H5Sclose, "create the dataspace of " + where);
+    Handle dcpl = untimed_dataset_properties(ctx, where);
+    Handle dataset = ctx.own(H5Dcreate2(group, name.c_str(), H5Type<T>::file(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                             H5Dclose, "create dataset " + where);
+    hsize_t count = 1;
+    for (const hsize_t d : dims) count *= d;
+    if (count > 0) {
+        ctx.check(H5Dwrite(dataset, H5Type<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values), "write dataset " + where);
+    }
+    describe_dataset(ctx, dataset, where, units, description);
+}
+
+/// Writes a 1-d dataset of variable-length UTF-8 strings (units "1").
+inline void write_string_dataset(const Context& ctx, hid_t group, const std::string& group_path,
+                                 const std::string& name, const std::vector<std::string>& values,
+                                 const std::string& description) {
+    const std::string where = group_path + "/" + name;
+    std::vector<const char*> pointers;
+    for (const std::string& s : values) pointers.push_back(s.c_str());
+    const hsize_t count = pointers.size();
+    Handle type = string_type(ctx);
+    Handle space = ctx.own(H5Screate_simple(1, &count, nullptr), H5Sclose, "create the dataspace of " + where);
+    Handle dcpl = untimed_dataset_properties(ctx, where);
+    Handle dataset = ctx.own(H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
+                             "create dataset " + where);
+    if (count > 0) {
+        ctx.check(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "write dataset " + where);
+    }
+    describe_dataset(ctx, dataset, where, "1", description);
 }
 
 /// A group without timestamps, so that equal results give equal files.

@@ -62,15 +62,9 @@ void write_file(const std::string& temporary, const std::string& path, const Sha
     write_scalar_attribute(ctx, file, "/", "wall_seconds", shard.wall_seconds);
     write_scalar_attribute(ctx, file, "/", "threads", std::int32_t(shard.threads));
     write_scalar_attribute(ctx, file, "/", "bytes_per_customer", std::uint64_t(shard.bytes_per_customer));
-    const std::string what = "write dataset /tallies";
-    const hsize_t size = shard.tallies.size();
-    Handle space = ctx.own(size > 0 ? H5Screate_simple(1, &size, nullptr) : H5Screate(H5S_NULL), H5Sclose, what);
-    Handle dcpl = ctx.own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
-    ctx.check(H5Pset_obj_track_times(dcpl, false), what);
-    Handle set = ctx.own(H5Dcreate2(file, "tallies", H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
-                         what);
-    if (size > 0) ctx.check(H5Dwrite(set, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, shard.tallies.data()), what);
-    set.close();
+    write_dataset(ctx, file, "", "tallies", {hsize_t(shard.tallies.size())},
+                  reinterpret_cast<const std::uint8_t*>(shard.tallies.data()), "1",
+                  "the shard's exact integer tallies, host byte order (read by retsim merge)");
     ctx.check(file.close(), "close the file");
 }
 

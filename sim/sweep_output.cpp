@@ -22,61 +22,10 @@ using namespace hdf5;  // Handle, Context, H5Type, string_type
 
 inline constexpr const char* kSweepFormatVersion = "1.0";
 
-/// Dataset creation properties without timestamps, so equal sweeps give equal datasets.
-Handle untimed_properties(const Context& ctx, const std::string& where) {
-    Handle dcpl = ctx.own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "set storage properties of " + where);
-    ctx.check(H5Pset_obj_track_times(dcpl, false), "set storage properties of " + where);
-    return dcpl;
-}
-
-void describe(const Context& ctx, hid_t dataset, const std::string& where, const std::string& units,
-              const std::string& description) {
-    write_string_attribute(ctx, dataset, where, "units", units);
-    write_string_attribute(ctx, dataset, where, "description", description);
-}
-
-/// A dataset of `dims` (1-d or 2-d, row-major `values`) with units and description.
-template <class T>
-void write_array(const Context& ctx, hid_t group, const std::string& group_path, const std::string& name,
-                 const std::vector<hsize_t>& dims, const T* values, const std::string& units,
-                 const std::string& description) {
-    const std::string where = group_path + "/" + name;
-    Handle space = ctx.own(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose,
-                           "create the dataspace of " + where);
-    Handle dcpl = untimed_properties(ctx, where);
-    Handle dataset = ctx.own(
-        H5Dcreate2(group, name.c_str(), H5Type<T>::file(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose,
-        "create dataset " + where);
-    hsize_t count = 1;
-    for (const hsize_t d : dims) count *= d;
-    if (count > 0) {
-        ctx.check(H5Dwrite(dataset, H5Type<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values),
-                  "write dataset " + where);
-    }
-    describe(ctx, dataset, where, units, description);
-}
-
 template <class T>
 void write_values(const Context& ctx, hid_t group, const std::string& group_path, const std::string& name,
                   const std::vector<T>& values, const std::string& units, const std::string& description) {
-    write_array(ctx, group, group_path, name, {hsize_t(values.size())}, values.data(), units, description);
-}
-
-void write_strings(const Context& ctx, hid_t group, const std::string& group_path, const std::string& name,
-                   const std::vector<std::string>& values, const std::string& description) {
-    const std::string where = group_path + "/" + name;
-    std::vector<const char*> pointers;
-    for (const std::string& s : values) pointers.push_back(s.c_str());
-    const hsize_t count = pointers.size();
-    Handle type = string_type(ctx);
-    Handle space = ctx.own(H5Screate_simple(1, &count, nullptr), H5Sclose, "create the dataspace of " + where);
-    Handle dcpl = untimed_properties(ctx, where);
-    Handle dataset = ctx.own(H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
-                             H5Dclose, "create dataset " + where);
-    if (count > 0) {
-        ctx.check(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "write dataset " + where);
-    }
-    describe(ctx, dataset, where, "1", description);
+    write_dataset(ctx, group, group_path, name, {hsize_t(values.size())}, values.data(), units, description);
 }
 
 std::string join_lines(const std::vector<std::string>& lines) {
@@ -134,11 +83,11 @@ void write_design(const Context& ctx, hid_t file, const Sweep& sweep) {
         high.push_back(f.high);
         integer.push_back(f.integer ? 1 : 0);
     }
-    write_array(ctx, g, path, "values", {hsize_t(d.rows), hsize_t(d.factors.size())}, d.values.data(),
+    write_dataset(ctx, g, path, "values", {hsize_t(d.rows), hsize_t(d.factors.size())}, d.values.data(),
                 "units of the column's factor (see units)",
                 "factor values of each point: row = point, column = factor (names)");
-    write_strings(ctx, g, path, "names", names, "scenario key of each factor (the --set spelling)");
-    write_strings(ctx, g, path, "units", units, "units of each factor, from its key's name (\"\" when none)");
+    write_string_dataset(ctx, g, path, "names", names, "scenario key of each factor (the --set spelling)");
+    write_string_dataset(ctx, g, path, "units", units, "units of each factor, from its key's name (\"\" when none)");
     write_values(ctx, g, path, "low", low, "units of the factor", "lower end of each factor's range (smallest level)");
     write_values(ctx, g, path, "high", high, "units of the factor", "upper end of each factor's range (largest level)");
     write_values(ctx, g, path, "integer", integer, "1", "1 when the factor is an integer key (values are whole)");
@@ -164,7 +113,7 @@ void write_runs(const Context& ctx, hid_t file, const Sweep& sweep, std::span<co
     write_values(ctx, g, path, "point", point, "1", "row of /design/values this run used");
     write_values(ctx, g, path, "replicate", replicate, "1", "run.replicate of the run (the seed is the sweep's)");
     write_values(ctx, g, path, "status", status, "1", "0 ok, 1 failed (see error), 2 not run yet");
-    write_strings(ctx, g, path, "error", error, "why a failed run failed; empty otherwise");
+    write_string_dataset(ctx, g, path, "error", error, "why a failed run failed; empty otherwise");
     std::vector<double> column(n);
     for (std::size_t m = 0; m < sweep.metrics.size(); ++m) {
         for (std::size_t i = 0; i < n; ++i) {
@@ -204,13 +153,13 @@ void write_sensitivity(const Context& ctx, hid_t file, const Sweep& sweep, const
     std::vector<std::string> metric_names, factor_names;
     for (const MetricInfo& m : sweep.metrics) metric_names.push_back(m.name);
     for (const Factor& f : sweep.design.factors) factor_names.push_back(f.key);
-    write_strings(ctx, g, path, "metrics", metric_names, "metric of each row");
-    write_strings(ctx, g, path, "factors", factor_names, "factor of each column");
+    write_string_dataset(ctx, g, path, "metrics", metric_names, "metric of each row");
+    write_string_dataset(ctx, g, path, "factors", factor_names, "factor of each column");
     const auto matrix = [&](const char* name, std::vector<double> SobolIndices::*member, const std::string& text) {
         std::vector<double> values;
         values.reserve(metrics * k);
         for (const SobolIndices& s : indices) values.insert(values.end(), (s.*member).begin(), (s.*member).end());
-        write_array(ctx, g, path, name, {hsize_t(metrics), hsize_t(k)}, values.data(), "1",
+        write_dataset(ctx, g, path, name, {hsize_t(metrics), hsize_t(k)}, values.data(), "1",
                     text + "; row = metric, column = factor; NaN when undefined");
     };
     matrix("first", &SobolIndices::first, "first-order Sobol index S_i (Jansen)");
