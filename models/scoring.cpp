@@ -43,6 +43,14 @@
 
 #include "models/vector_math.hpp"
 
+// clang 14 (the fuzz build, fuzz/) refuses target_clones on function templates; there the
+// kernels are compiled once for the baseline instruction set, with the same bits.
+#if defined(__clang__)
+#define RETSIM_CLONES
+#else
+#define RETSIM_CLONES __attribute__((target_clones("default", "avx2", "arch=x86-64-v4")))
+#endif
+
 namespace retsim {
 namespace {
 
@@ -167,7 +175,7 @@ double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
 /// widest the processor has is chosen at load time. Every lane does the same multiplies and adds
 /// in the same order (and -ffp-contract=off forbids fusing them), so all clones give the same
 /// bits.
-__attribute__((target_clones("default", "avx2", "arch=x86-64-v4"))) bool bg_series_sweep(
+RETSIM_CLONES bool bg_series_sweep(
     double e, double c, double a, const double* z, const double* stop, int m, double* sum, double& peak) {
     double power[kChunk];
     double coef = e / c;  // n = 1
@@ -462,7 +470,7 @@ constexpr std::size_t kPropensityBlock = 256;
 /// 1/(1 + e^-v), which is 0 or 1 (never NaN) when e^-v overflows or underflows. Cloned for AVX2
 /// and AVX-512 (picked at load time) so that the arithmetic around the vector functions keeps up
 /// with them; the same operations in the same order in every clone, so the same bits.
-__attribute__((target_clones("default", "avx2", "arch=x86-64-v4"))) void propensity_block(
+RETSIM_CLONES void propensity_block(
     const PropensityModel& m, const double* __restrict x, const double* __restrict t_x, const double* __restrict T,
     const double* __restrict spend, std::size_t n, double* __restrict out) {
     for (std::size_t i = 0; i < n; ++i) out[i] = std::max(0.0, spend[i]) / 100.0;
@@ -553,7 +561,7 @@ namespace {
 /// RFM scores of n customers into rb, fb, mb and cb; cloned for AVX2 and AVX-512 (picked at
 /// load time), where the compare-and-count loop vectorises (SSE2 has no narrowing it can use).
 template <int N>
-__attribute__((target_clones("default", "avx2", "arch=x86-64-v4"))) void rfm_block(
+RETSIM_CLONES void rfm_block(
     const double* __restrict cr, const double* __restrict cf, const double* __restrict cm, int bins,
     const double* __restrict x, const double* __restrict t_x, const double* __restrict T,
     const double* __restrict spend, std::size_t n, std::uint8_t* __restrict rb, std::uint8_t* __restrict fb,

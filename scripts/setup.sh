@@ -9,6 +9,7 @@ packages=(
   libtomlplusplus-dev librandom123-dev libboost-dev libnlopt-dev libnlopt-cxx-dev libsleef-dev
   python3 python3-h5py python3-numpy python3-scipy python3-matplotlib python3-pandas chromium
   libopenmpi-dev openmpi-bin
+  clang libclang-rt-14-dev
 )
 
 missing=()

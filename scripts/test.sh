@@ -5,3 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure --timeout 900 --parallel "$(nproc)"
+bash scripts/sanitize.sh
