@@ -43,9 +43,11 @@
 
 #include "models/vector_math.hpp"
 
-// clang 14 (the fuzz build, fuzz/) refuses target_clones on function templates; there the
-// kernels are compiled once for the baseline instruction set, with the same bits.
-#if defined(__clang__)
+// clang 14 (the fuzz build, fuzz/) refuses target_clones on function templates, and under
+// ThreadSanitizer the clones' resolvers run, instrumented, before TSan's runtime is up and
+// crash at load time; there the kernels are compiled once for the baseline instruction set,
+// with the same bits.
+#if defined(__clang__) || defined(__SANITIZE_THREAD__)
 #define RETSIM_CLONES
 #else
 #define RETSIM_CLONES __attribute__((target_clones("default", "avx2", "arch=x86-64-v4")))

@@ -31,10 +31,13 @@ t0=$(date +%s)
 echo "sanitize: AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
 configure build-asan address,undefined
 cmake --build build-asan -j"$jobs" --target retsim retsim_tests
-# Left out under ASan, for time only (each is a statistical test that simulates hundreds of
-# thousands of customers; their code paths are run by the smaller tests):
-asan_exclude='^(fit: (BG/NBD|Pareto/NBD) parameters are recovered from a simulated population|stat: simulated .*)$'
-ctest --test-dir build-asan --output-on-failure --timeout "$ctest_timeout" --parallel "$jobs" -E "$asan_exclude"
+# Processes started by mpirun run with leak checking off: OpenMPI unloads its plugins before
+# LeakSanitizer runs, so their allocations show as "<unknown module>" and no suppression can
+# name them. Address errors and UB are still checked there.
+mpi_tests='^(shards: --shard and merge, and mpirun|mpi sweep: )'
+ctest --test-dir build-asan --output-on-failure --timeout "$ctest_timeout" --parallel "$jobs" -E "$mpi_tests"
+ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" \
+  ctest --test-dir build-asan --output-on-failure --timeout "$ctest_timeout" --parallel "$jobs" -R "$mpi_tests"
 t1=$(date +%s)
 
 echo "sanitize: ThreadSanitizer on the multi-threaded tests (build-tsan)"
