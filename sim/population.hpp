@@ -55,16 +55,16 @@ public:
         values_.resize(count);
         first_ = first;
     }
-    T& operator[](std::size_t i) { return values_[i - first_]; }
-    const T& operator[](std::size_t i) const { return values_[i - first_]; }
+    T& operator[](std::size_t i) { return values_[std::size_t(i - first_)]; }
+    const T& operator[](std::size_t i) const { return values_[std::size_t(i - first_)]; }
     /// Pointer to customer i's element (i in [first, first + count]).
-    T* at(std::size_t i) { return values_.data() + (i - first_); }
-    const T* at(std::size_t i) const { return values_.data() + (i - first_); }
+    T* at(std::size_t i) { return values_.data() + std::size_t(i - first_); }
+    const T* at(std::size_t i) const { return values_.data() + std::size_t(i - first_); }
     /// Sets customers [begin, end) to `value`.
     void fill(std::size_t begin, std::size_t end, const T& value) { std::fill(at(begin), at(end), value); }
     [[nodiscard]] bool empty() const { return values_.empty(); }
     [[nodiscard]] std::size_t size() const { return values_.size(); }  ///< customers held
-    [[nodiscard]] std::size_t first() const { return first_; }
+    [[nodiscard]] std::size_t first() const { return std::size_t(first_); }
     /// The elements held, first customer first.
     [[nodiscard]] const T* data() const { return values_.data(); }
     [[nodiscard]] T* data() { return values_.data(); }
@@ -81,7 +81,9 @@ public:
 
 private:
     std::vector<T, UninitAllocator<T>> values_;
-    std::size_t first_ = 0;
+    // Its own integer type, which no column's element type aliases (only char types do), so
+    // that a store to a column does not make the compiler reload the offset of every other.
+    unsigned long long first_ = 0;
 };
 
 struct Population {
