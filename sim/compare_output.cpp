@@ -2,9 +2,6 @@
 // temporary name renamed when complete. HDF5 plumbing from sim/hdf5_support.hpp.
 #include "sim/compare.hpp"
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -15,7 +12,6 @@
 namespace retsim {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace hdf5;  // Handle, Context, H5Type, string_type, path_exists
 
 inline constexpr const char* kCompareFormatVersion = "1.0";
@@ -163,25 +159,8 @@ void write_file(const std::string& temporary, const std::string& path, const Com
 void write_comparison(const std::string& path, const Comparison& comparison, const CompareMetadata& meta,
                       bool overwrite) {
     silence_hdf5();
-    if (!overwrite && path_exists(path)) throw BadInput(path + " exists; use --force to overwrite it");
-    fs::path directory = fs::path(path).parent_path();
-    if (directory.empty()) directory = ".";
-    std::error_code ec;
-    if (!fs::is_directory(directory, ec)) {
-        throw RuntimeFailure("cannot write " + path + ": directory " + directory.string() + " does not exist");
-    }
-    const std::string temporary = path + ".partial-" + std::to_string(::getpid());
-    try {
-        write_file(temporary, path, comparison, meta);
-        // Checked again: another process may have created the file while this one wrote.
-        if (!overwrite && path_exists(path)) throw BadInput(path + " exists; use --force to overwrite it");
-        fs::rename(temporary, path, ec);
-        if (ec) throw RuntimeFailure("cannot rename " + temporary + " to " + path + ": " + ec.message());
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(temporary, ignored);
-        throw;
-    }
+    write_through_temporary(path, overwrite,
+                            [&](const std::string& temporary) { write_file(temporary, path, comparison, meta); });
 }
 
 }  // namespace retsim

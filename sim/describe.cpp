@@ -807,17 +807,7 @@ void describe_scores(const Reader& r, Description& d) {
 // Rendering
 
 std::string kind_title(FileKind kind) {
-    switch (kind) {
-        case FileKind::Run:
-            return "retsim result";
-        case FileKind::Comparison:
-            return "retsim comparison";
-        case FileKind::Sweep:
-            return "retsim sweep";
-        case FileKind::Scores:
-            return "retsim scores";
-    }
-    return "retsim file";
+    return kind == FileKind::Run ? "retsim result" : "retsim " + std::string(file_kind_name(kind));
 }
 
 std::string render_table(const Table& t) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <hdf5.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -264,6 +265,62 @@ inline std::string read_string_attribute(const Context& ctx, hid_t object, const
 inline bool path_exists(const std::string& path) {
     std::error_code ignored;
     return std::filesystem::exists(std::filesystem::symlink_status(path, ignored));
+}
+
+/// Scalar numeric attribute `name` of `object`, converted to T.
+template <class T>
+T read_scalar_attribute(const Context& ctx, hid_t object, const char* name) {
+    const std::string what = "read attribute " + std::string(name);
+    Handle attribute = ctx.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
+    T value{};
+    ctx.check(H5Aread(attribute, H5Type<T>::memory(), &value), what);
+    return value;
+}
+
+/// A 1-d string attribute (empty for a null dataspace) as texts.
+inline std::vector<std::string> read_strings_attribute(const Context& ctx, hid_t object, const char* name) {
+    const std::string what = "read attribute " + std::string(name);
+    Handle attribute = ctx.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
+    Handle space = ctx.own(H5Aget_space(attribute), H5Sclose, what);
+    if (H5Sget_simple_extent_type(space) == H5S_NULL) return {};
+    const auto count = std::size_t(ctx.value(H5Sget_simple_extent_npoints(space), what));
+    Handle type = string_type(ctx);
+    std::vector<char*> texts(count, nullptr);
+    ctx.check(H5Aread(attribute, type, texts.data()), what);
+    std::vector<std::string> out;
+    for (char* t : texts) {
+        out.emplace_back(t != nullptr ? t : "");
+        H5free_memory(t);
+    }
+    return out;
+}
+
+/// Writes a file so that `path` only ever names a complete one: `write(temporary)` writes
+/// PATH.partial-<pid>, which is then renamed to `path`, and removed if anything fails.
+/// Refuses (BadInput) when `path` exists and `overwrite` is false (checked before and again
+/// after writing, as another process may have created it meanwhile); RuntimeFailure when the
+/// directory does not exist or the rename fails.
+template <class Write>
+void write_through_temporary(const std::string& path, bool overwrite, Write&& write) {
+    namespace fs = std::filesystem;
+    if (!overwrite && path_exists(path)) throw BadInput(path + " exists; use --force to overwrite it");
+    fs::path directory = fs::path(path).parent_path();
+    if (directory.empty()) directory = ".";
+    std::error_code ec;
+    if (!fs::is_directory(directory, ec)) {
+        throw RuntimeFailure("cannot write " + path + ": directory " + directory.string() + " does not exist");
+    }
+    const std::string temporary = path + ".partial-" + std::to_string(::getpid());
+    try {
+        write(temporary);
+        if (!overwrite && path_exists(path)) throw BadInput(path + " exists; use --force to overwrite it");
+        fs::rename(temporary, path, ec);
+        if (ec) throw RuntimeFailure("cannot rename " + temporary + " to " + path + ": " + ec.message());
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(temporary, ignored);
+        throw;
+    }
 }
 
 }  // namespace retsim::hdf5

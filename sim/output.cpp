@@ -3,11 +3,8 @@
 // (sim/hdf5_support.hpp).
 #include "sim/output.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -18,8 +15,6 @@
 
 namespace retsim {
 namespace {
-
-namespace fs = std::filesystem;
 
 /// Elements per chunk of chunked datasets (64 Ki), capped at the dataset's length.
 constexpr hsize_t kChunkElements = hsize_t{1} << 16;
@@ -741,34 +736,9 @@ void keep_hdf5_from_closing_files_at_exit() { H5dont_atexit(); }
 void write_result(const std::string& path, const RunResult& result, const RunMetadata& meta,
                   bool overwrite) {
     silence_hdf5();
-    if (!overwrite && path_exists(path)) {
-        throw BadInput(path + " exists; use --force to overwrite it");
-    }
     check_shapes(path, result);
-    fs::path directory = fs::path(path).parent_path();
-    if (directory.empty()) directory = ".";
-    std::error_code ec;
-    if (!fs::is_directory(directory, ec)) {
-        throw RuntimeFailure("cannot write " + path + ": directory " + directory.string() +
-                             " does not exist");
-    }
-    const std::string temporary = path + ".partial-" + std::to_string(::getpid());
-    try {
-        write_file(temporary, path, result, meta);
-        // Checked again: another process may have created the file while this one wrote.
-        if (!overwrite && path_exists(path)) {
-            throw BadInput(path + " exists; use --force to overwrite it");
-        }
-        fs::rename(temporary, path, ec);
-        if (ec) {
-            throw RuntimeFailure("cannot rename " + temporary + " to " + path + ": " +
-                                 ec.message());
-        }
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(temporary, ignored);
-        throw;
-    }
+    write_through_temporary(path, overwrite,
+                            [&](const std::string& temporary) { write_file(temporary, path, result, meta); });
 }
 
 }  // namespace retsim

@@ -64,7 +64,6 @@ public:
     void fill(std::size_t begin, std::size_t end, const T& value) { std::fill(at(begin), at(end), value); }
     [[nodiscard]] bool empty() const { return values_.empty(); }
     [[nodiscard]] std::size_t size() const { return values_.size(); }  ///< customers held
-    [[nodiscard]] std::size_t first() const { return std::size_t(first_); }
     /// The elements held, first customer first.
     [[nodiscard]] const T* data() const { return values_.data(); }
     [[nodiscard]] T* data() { return values_.data(); }

@@ -48,13 +48,6 @@ void write_doubles_attribute(const Context& ctx, hid_t object, const char* name,
 // ---------------------------------------------------------------------------------------
 // Result-file input
 
-double read_number_attribute(const Context& ctx, hid_t object, const char* name) {
-    const std::string what = "read attribute " + std::string(name);
-    Handle attribute = ctx.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
-    double value = 0;
-    ctx.check(H5Aread(attribute, H5T_NATIVE_DOUBLE, &value), what);
-    return value;
-}
 
 class ResultReader final : public HistoryReader {
 public:
@@ -70,7 +63,7 @@ public:
         if (version.rfind("1.", 0) != 0) {
             throw BadInput(path + ": result format " + version + " is not supported (this program reads 1.x)");
         }
-        horizon_end_days_ = read_number_attribute(ctx_, file_, "steps") * read_number_attribute(ctx_, file_, "step_days");
+        horizon_end_days_ = read_scalar_attribute<double>(ctx_, file_, "steps") * read_scalar_attribute<double>(ctx_, file_, "step_days");
         if (H5Lexists(file_, "customers", H5P_DEFAULT) <= 0) {
             hdf5_detail();
             throw BadInput(path + ": the result has no per-customer table /customers; run the scenario again with "

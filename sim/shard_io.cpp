@@ -1,9 +1,6 @@
 // Shard files (see shard_io.hpp).
 #include "sim/shard_io.hpp"
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <vector>
 
 #include "sim/hdf5_support.hpp"
@@ -12,35 +9,8 @@ namespace retsim {
 namespace {
 
 using namespace hdf5;
-namespace fs = std::filesystem;
 
 constexpr const char* kFormat = "retsim shard 1";
-
-template <class T>
-T read_scalar_attribute(const Context& ctx, hid_t object, const char* name) {
-    const std::string what = "read attribute " + std::string(name);
-    Handle attribute = ctx.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
-    T value{};
-    ctx.check(H5Aread(attribute, H5Type<T>::memory(), &value), what);
-    return value;
-}
-
-std::vector<std::string> read_strings_attribute(const Context& ctx, hid_t object, const char* name) {
-    const std::string what = "read attribute " + std::string(name);
-    Handle attribute = ctx.own(H5Aopen(object, name, H5P_DEFAULT), H5Aclose, what);
-    Handle space = ctx.own(H5Aget_space(attribute), H5Sclose, what);
-    if (H5Sget_simple_extent_type(space) == H5S_NULL) return {};
-    const auto count = std::size_t(ctx.value(H5Sget_simple_extent_npoints(space), what));
-    Handle type = string_type(ctx);
-    std::vector<char*> texts(count, nullptr);
-    ctx.check(H5Aread(attribute, type, texts.data()), what);
-    std::vector<std::string> out;
-    for (char* t : texts) {
-        out.emplace_back(t != nullptr ? t : "");
-        H5free_memory(t);
-    }
-    return out;
-}
 
 void write_file(const std::string& temporary, const std::string& path, const ShardResult& shard,
                 const RunMetadata& meta) {
@@ -72,18 +42,8 @@ void write_file(const std::string& temporary, const std::string& path, const Sha
 
 void write_shard_file(const std::string& path, const ShardResult& shard, const RunMetadata& meta, bool overwrite) {
     silence_hdf5();
-    if (!overwrite && path_exists(path)) throw BadInput(path + " exists; use --force to overwrite it");
-    const std::string temporary = path + ".partial-" + std::to_string(::getpid());
-    try {
-        write_file(temporary, path, shard, meta);
-        std::error_code ec;
-        fs::rename(temporary, path, ec);
-        if (ec) throw RuntimeFailure("cannot rename " + temporary + " to " + path + ": " + ec.message());
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(temporary, ignored);
-        throw;
-    }
+    write_through_temporary(path, overwrite,
+                            [&](const std::string& temporary) { write_file(temporary, path, shard, meta); });
 }
 
 ShardFile read_shard_file(const std::string& path) {

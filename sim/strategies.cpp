@@ -119,7 +119,7 @@ void StrategyRunner::start_customers(Population& pop, std::size_t begin, std::si
 std::size_t StrategyRunner::bytes_per_customer() const {
     const std::size_t per_strategy = sizeof(float) * 2 + sizeof(std::int64_t) + sizeof(std::uint8_t) + sizeof(std::uint16_t);
     const std::size_t per_reward = sizeof(std::int32_t) + sizeof(std::uint32_t) + 3 * sizeof(std::int64_t) + 2 * sizeof(float);
-    return state_.size() * per_strategy + rewards_.size() * per_reward;
+    return state_.size() * per_strategy + rewards_.size() * per_reward + sizeof(float);  // + refresh_day_
 }
 
 double StrategyRunner::score(const Population& pop, std::size_t i, const StrategyConfig& st, double now) const {

@@ -1,10 +1,8 @@
 // Sweep files: the design, every run, per-point statistics and Sobol indices in the layout of
 // docs/sweep_layout.md, written under PATH.partial-<pid> and renamed, so that the final name
 // always holds a complete file. HDF5 plumbing from sim/hdf5_support.hpp.
-#include <unistd.h>
 
 #include <cstdint>
-#include <filesystem>
 #include <limits>
 #include <string>
 #include <system_error>
@@ -17,7 +15,6 @@
 namespace retsim {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace hdf5;  // Handle, Context, H5Type, string_type
 
 inline constexpr const char* kSweepFormatVersion = "1.0";
@@ -205,17 +202,9 @@ void write_sweep_file(const std::string& path, const Sweep& sweep, std::span<con
                       const SweepMetadata& meta) {
     silence_hdf5();
     if (runs.size() != sweep.runs()) throw RuntimeFailure("write_sweep_file: the run records do not match the sweep");
-    const std::string temporary = path + ".partial-" + std::to_string(::getpid());
-    try {
-        write_file(temporary, path, sweep, runs, meta);
-        std::error_code ec;
-        fs::rename(temporary, path, ec);
-        if (ec) throw RuntimeFailure("cannot rename " + temporary + " to " + path + ": " + ec.message());
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(temporary, ignored);
-        throw;
-    }
+    // A checkpoint replaces the previous one: the sweep owns its output (its journal is locked).
+    write_through_temporary(path, true,
+                            [&](const std::string& temporary) { write_file(temporary, path, sweep, runs, meta); });
 }
 
 }  // namespace retsim

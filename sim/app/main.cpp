@@ -2,26 +2,19 @@
 // Exit codes: 0 ok, 1 runtime or I/O failure, 2 bad usage or bad input.
 #include <CLI/CLI.hpp>
 
-#include <chrono>
-#include <ctime>
-#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "models/registry.hpp"
-#include "sim/format.hpp"
 #include "sim/app/compare_command.hpp"
 #include "sim/app/run_command.hpp"
 #include "sim/app/fit_command.hpp"
-#include "sim/app/progress.hpp"
 #include "sim/app/report_command.hpp"
 #include "sim/app/score_command.hpp"
-#include "sim/app/summary_table.hpp"
 #include "sim/app/sweep_command.hpp"
 #include "sim/build_info.hpp"
 #include "sim/describe.hpp"
-#include "sim/engine.hpp"
 #include "sim/output.hpp"
 #include "sim/problems.hpp"
 #include "sim/scenario.hpp"
@@ -34,13 +27,8 @@ constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitBadInput = 2;
 
-Scenario load(const std::string& path, const std::vector<std::string>& overrides) {
-    if (path.empty()) return parse_scenario(default_scenario_text(), "<built-in default>", overrides);
-    return load_scenario(path, overrides);
-}
-
 int cmd_validate(const std::string& path, const std::vector<std::string>& sets) {
-    const Scenario sc = load(path, sets);
+    const Scenario sc = load_scenario(path, sets);
     std::cout << sc.source_name << ": OK (model " << sc.population.model << ", "
               << sc.population.initial_customers << " initial customers, "
               << sc.acquisition.channels.size() << " acquisition channels, horizon " << sc.run.horizon_days
