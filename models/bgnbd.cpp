@@ -30,17 +30,55 @@ public:
 
     void start(Population& pop, std::size_t begin, std::size_t end, const RandomKey& rk,
                PurchaseSink& sink) const override {
-        const double rate_scale = 1.0 / (7.0 * p_.alpha_weeks);  // Gamma(r, 1) -> per day
         for (std::size_t i = begin; i < end; ++i) {
-            Draws traits(rk, pop.key[i], Stream::Traits, 0);
-            const double lambda = gamma_variate(traits, p_.r) * rate_scale;
-            pop.lambda_per_day[i] = float(lambda);
-            pop.dropout_p[i] = float(beta_variate(traits, p_.a, p_.b));
-            spend_.draw_trait(traits, pop, i);
-
-            Draws e(rk, pop.key[i], Stream::Purchase, 0);
-            record_first_purchase(pop, i, spend_, e, sink);
+            double lambda;
+            Draws e = start_customer(pop, i, rk, sink, lambda);
             pop.next_event_day[i] = float(double(pop.birth_day[i]) + e.exponential() / lambda);
+        }
+    }
+
+    // The history up to `until_day` drawn whole, exact in distribution. Over the T days since
+    // birth the Poisson process of rate lambda puts N ~ Poisson(lambda T) purchases, uniformly
+    // placed; the customer leaves at the D-th, D ~ Geometric(p), if D <= N. Then x = D and the
+    // last purchase (the time of leaving) is the D-th of N uniform order statistics,
+    // birth + T Beta(D, N - D + 1). Otherwise x = N, the last purchase is birth + T U^(1/N),
+    // and the clocks being memoryless, the next purchase comes Exp(lambda) after until_day.
+    // The x repeat purchases spend one Gamma-sum draw (rounded to the cent once, not per
+    // purchase). A handful of draws per customer instead of a Philox block per purchase.
+    void start_with_history(Population& pop, std::size_t begin, std::size_t end, double until_day,
+                            const RandomKey& rk) const override {
+        PurchaseSink outside_accounts;
+        for (std::size_t i = begin; i < end; ++i) {
+            double lambda;
+            Draws e = start_customer(pop, i, rk, outside_accounts, lambda);
+            const double birth = pop.birth_day[i];
+            const double days = until_day - birth;
+            if (!(days > 0.0)) {
+                pop.next_event_day[i] = float(birth + e.exponential() / lambda);
+                continue;
+            }
+            // As in advance(): the stored rate, times the strategies' and moods' multiplier.
+            const double rate = rate_mult(pop, i);
+            lambda = double(pop.lambda_per_day[i]) * rate;
+            Draws h(rk, pop.key[i], Stream::History, 0);
+            const double n = double(poisson_variate(h, lambda * days));
+            const double p = std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i) / rate);
+            const double d = p >= 1.0 ? 1.0 : std::ceil(std::log(h.uniform()) / std::log1p(-p));
+            double x = n, last = birth;
+            if (d <= n) {
+                x = d;
+                last = birth + days * beta_variate(h, d, n - d + 1.0);
+                pop.death_day[i] = float(last);
+                pop.next_event_day[i] = kNever;
+            } else {
+                if (n > 0.0) last = birth + days * std::pow(h.uniform(), 1.0 / n);
+                pop.next_event_day[i] = float(until_day + h.exponential() / lambda);
+            }
+            if (x > 0.0) {
+                pop.repeat_purchases[i] = std::uint32_t(x);
+                pop.spend_cents[i] += purchases_cents(pop, i, spend_, h, x);
+                pop.last_purchase_day[i] = float(last);
+            }
         }
     }
 
@@ -85,6 +123,21 @@ public:
     }
 
 private:
+    /// Customer i's traits and first purchase (at birth); `lambda` is its purchase rate per day
+    /// before rounding to the stored float. Returns that purchase's draws: their next value
+    /// times the first wait.
+    Draws start_customer(Population& pop, std::size_t i, const RandomKey& rk, PurchaseSink& sink,
+                         double& lambda) const {
+        Draws traits(rk, pop.key[i], Stream::Traits, 0);
+        lambda = gamma_variate(traits, p_.r) * (1.0 / (7.0 * p_.alpha_weeks));  // Gamma(r, 1) -> per day
+        pop.lambda_per_day[i] = float(lambda);
+        pop.dropout_p[i] = float(beta_variate(traits, p_.a, p_.b));
+        spend_.draw_trait(traits, pop, i);
+        Draws e(rk, pop.key[i], Stream::Purchase, 0);
+        record_first_purchase(pop, i, spend_, e, sink);
+        return e;
+    }
+
     BgNbdParams p_;
     SpendModel spend_;
 };

@@ -19,6 +19,14 @@ inline std::int64_t purchase_cents(const Population& pop, std::size_t i, const S
     return round_non_negative(double(cents) * double(pop.spend_mult[i]));
 }
 
+/// Total spend of n purchases of customer i, with the strategies' spend multiplier.
+inline std::int64_t purchases_cents(const Population& pop, std::size_t i, const SpendModel& spend, Draws& e,
+                                    double n) {
+    const std::int64_t cents = spend.draw_sum_cents(e, pop, i, n);
+    if (pop.spend_mult.empty() || pop.spend_mult[i] == 1.0f) return cents;
+    return round_non_negative(double(cents) * double(pop.spend_mult[i]));
+}
+
 /// Multiplier of customer i's purchase rate and of its risk of leaving (1 without strategies).
 inline double rate_mult(const Population& pop, std::size_t i) {
     return pop.rate_mult.empty() ? 1.0 : double(pop.rate_mult[i]);

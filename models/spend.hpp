@@ -57,6 +57,12 @@ public:
         if (kind_ == Kind::Fixed) return price_cents_;
         return round_non_negative(gamma_variate(d, gg_.p) / double(pop.spend_rate[i]));
     }
+    /// Total spend of n purchases by customer i, rounded to the cent once: a sum of n
+    /// Gamma(p, nu) spends is Gamma(n p, nu), so one draw replaces n.
+    [[nodiscard]] std::int64_t draw_sum_cents(Draws& d, const Population& pop, std::size_t i, double n) const {
+        if (kind_ == Kind::Fixed) return std::int64_t(n) * price_cents_;
+        return round_non_negative(gamma_variate(d, n * gg_.p) / double(pop.spend_rate[i]));
+    }
     /// Bytes of trait state per customer.
     [[nodiscard]] std::size_t trait_bytes() const { return kind_ == Kind::GammaGamma ? sizeof(float) : 0; }
 

@@ -82,6 +82,17 @@ public:
     /// records the first purchase (at birth) in `sink` and schedules the next event.
     virtual void start(Population& pop, std::size_t begin, std::size_t end, const RandomKey& rk,
                        PurchaseSink& sink) const = 0;
+    /// Starts customers [begin, end), born before `until_day` (`key` and `birth_day` set), and
+    /// brings them up to it: the firm's view at `until_day` of a base that began buying in the
+    /// past. Their purchases are outside the accounts. The default is start() then advance();
+    /// a model may instead draw the history's summary (purchase count, last purchase, total
+    /// spend, alive or not) at once from its exact distribution.
+    virtual void start_with_history(Population& pop, std::size_t begin, std::size_t end, double until_day,
+                                    const RandomKey& rk) const {
+        PurchaseSink outside_accounts;
+        start(pop, begin, end, rk, outside_accounts);
+        advance(pop, begin, end, until_day, rk, outside_accounts);
+    }
     /// Simulates customers [begin, end) in continuous time up to `until_day` (exclusive):
     /// every purchase before it is recorded in `sink`, with no limit per step.
     virtual void advance(Population& pop, std::size_t begin, std::size_t end, double until_day,

@@ -328,9 +328,7 @@ void begin_block(const StepContext& c, const Block& block, BlockState& st, StepT
         PurchaseSink day_zero{c.sc.economics.margin_fraction};
         if (history > 0.0) {
             // Purchases before day 0 shape the firm's view but are outside the accounts.
-            PurchaseSink before{c.sc.economics.margin_fraction};
-            model.start(pop, block.begin, block.end, c.rk, before);
-            model.advance(pop, block.begin, block.end, 0.0, c.rk, before);
+            model.start_with_history(pop, block.begin, block.end, 0.0, c.rk);
         } else {
             model.start(pop, block.begin, block.end, c.rk, day_zero);
         }

@@ -30,6 +30,7 @@ enum class Stream : std::uint32_t {
     Holdout = 6,   ///< strategies: a customer's control-group assignment, per strategy
     Sentiment = 7, ///< service failures, complaints, intent to leave and risk signals, per step
     Sensitivity = 8,  ///< strategies: a customer's lasting sensitivity to a strategy's offers
+    History = 9,   ///< a customer's purchases before day 0, drawn as one summary (Behaviour::start_with_history)
 };
 
 /// Stable customer identity for random keys. Initial customers are 0..N-1; an acquired

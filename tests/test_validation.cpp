@@ -4,11 +4,16 @@
 // taken as per week, or one purchase a day at most) fails by many standard errors.
 #include <catch2/catch.hpp>
 
+#include <boost/math/distributions/chi_squared.hpp>
+
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "models/bgnbd.hpp"
 #include "models/closed_forms.hpp"
+#include "models/scoring.hpp"
 #include "test_engine_helpers.hpp"
 
 using namespace retsim;
@@ -104,6 +109,109 @@ TEST_CASE("stat: simulated BG/NBD repeat purchases match E[X(t)], spend matches 
     const double expected_spend = gamma_gamma_mean_spend(GammaGammaParams{6.25, 3.74, 1544});
     INFO("spend per purchase " << spend.mean << " +- " << spend.se << " cents, closed form " << expected_spend);
     CHECK(std::abs(spend.mean - expected_spend) < kTolerance * spend.se);
+}
+
+namespace {
+
+/// The firm's view at day 0 of n BG/NBD customers born `days` before it, drawn whole
+/// (`whole`) or purchase by purchase (Behaviour's default start() + advance()).
+Population bgnbd_history(const Behaviour& model, std::size_t n, double days, bool whole) {
+    Population pop;
+    pop.resize_common(0, n);
+    model.allocate(pop, 0, n);
+    for (std::size_t i = 0; i < n; ++i) {
+        pop.key[i] = initial_customer_key(i);
+        pop.birth_day[i] = float(-days);
+    }
+    const RandomKey rk{7, 0};
+    if (whole) {
+        model.start_with_history(pop, 0, n, 0.0, rk);
+    } else {
+        model.Behaviour::start_with_history(pop, 0, n, 0.0, rk);
+    }
+    return pop;
+}
+
+/// Two-sample z statistic of the means of a and b.
+double two_sample_z(const std::vector<double>& a, const std::vector<double>& b) {
+    const MeanSe ma = mean_se(a), mb = mean_se(b);
+    return (ma.mean - mb.mean) / std::hypot(ma.se, mb.se);
+}
+
+}  // namespace
+
+TEST_CASE("stat: a BG/NBD history drawn whole matches one simulated purchase by purchase", "[stat]") {
+    // 200,000 customers each way, born 26 weeks before day 0, half a purchase a week and a
+    // mean dropout of 0.23 per purchase: about half have left by day 0, and counts run to 30.
+    const BgNbdParams params{2.0, 4.0, 1.2, 4.0};
+    const auto model = make_bgnbd(params, SpendModel{});
+    const std::size_t n = 200'000;
+    const double days = 182.0, T_weeks = days / 7.0;
+    const Population whole = bgnbd_history(*model, n, days, true);
+    const Population steps = bgnbd_history(*model, n, days, false);
+
+    struct Columns {
+        std::vector<double> x, alive, p_alive, recency, spend, next_wait;
+    };
+    const auto columns = [&](const Population& pop) {
+        Columns c;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double x = pop.repeat_purchases[i];
+            const double t_x = (double(pop.last_purchase_day[i]) - double(pop.birth_day[i])) / 7.0;
+            const bool alive = !std::isfinite(pop.death_day[i]);
+            c.x.push_back(x);
+            c.alive.push_back(alive ? 1.0 : 0.0);
+            c.p_alive.push_back(bgnbd_p_alive(params, History{x, t_x, T_weeks}));
+            if (x > 0) c.recency.push_back(t_x / T_weeks);
+            if (alive) c.next_wait.push_back(double(pop.next_event_day[i]) * double(pop.lambda_per_day[i]));
+            c.spend.push_back(double(pop.spend_cents[i]));  // the first purchase's is the same both ways
+        }
+        return c;
+    };
+    const Columns a = columns(whole), b = columns(steps);
+
+    // Means against the closed forms: E[X(T)], and E[P(alive | x, t_x, T)] = P(alive), which
+    // holds only if the joint law of (x, t_x, alive) is right.
+    for (const Columns* c : {&a, &b}) {
+        const MeanSe x = mean_se(c->x);
+        const double expected = bgnbd_expected_repeat(params, T_weeks);
+        INFO((c == &a ? "whole" : "purchase by purchase") << ": E[x] " << x.mean << " +- " << x.se << ", closed form "
+                                                          << expected);
+        CHECK(std::abs(x.mean - expected) < kTolerance * x.se);
+        std::vector<double> gap(n);
+        for (std::size_t i = 0; i < n; ++i) gap[i] = c->alive[i] - c->p_alive[i];
+        const MeanSe g = mean_se(gap);
+        INFO("alive - P(alive | history): " << g.mean << " +- " << g.se);
+        CHECK(std::abs(g.mean) < kTolerance * g.se);
+    }
+    // The two ways against each other: every summary the firm sees, and the wait (in units of
+    // the customer's own mean wait) to the first purchase after day 0, which must be Exp(1).
+    CHECK(std::abs(two_sample_z(a.x, b.x)) < kTolerance);
+    CHECK(std::abs(two_sample_z(a.alive, b.alive)) < kTolerance);
+    CHECK(std::abs(two_sample_z(a.recency, b.recency)) < kTolerance);
+    CHECK(std::abs(two_sample_z(a.spend, b.spend)) < kTolerance);
+    CHECK(std::abs(two_sample_z(a.next_wait, b.next_wait)) < kTolerance);
+    const MeanSe wait = mean_se(a.next_wait);
+    CHECK(std::abs(wait.mean - 1.0) < kTolerance * wait.se);
+
+    // The whole distribution of the purchase count: a two-sample chi-square over counts 0..29
+    // and 30 or more, at the 0.1% level.
+    constexpr std::size_t kBins = 31;
+    std::vector<double> ha(kBins), hb(kBins);
+    for (std::size_t i = 0; i < n; ++i) {
+        ha[std::min<std::size_t>(std::size_t(a.x[i]), kBins - 1)] += 1;
+        hb[std::min<std::size_t>(std::size_t(b.x[i]), kBins - 1)] += 1;
+    }
+    double chi2 = 0.0;
+    std::size_t used = 0;
+    for (std::size_t k = 0; k < kBins; ++k) {
+        if (ha[k] + hb[k] == 0) continue;
+        chi2 += (ha[k] - hb[k]) * (ha[k] - hb[k]) / (ha[k] + hb[k]);
+        used += 1;
+    }
+    const double limit = boost::math::quantile(boost::math::chi_squared(double(used - 1)), 0.999);
+    INFO("chi-square " << chi2 << " on " << used - 1 << " degrees of freedom, 0.1% limit " << limit);
+    CHECK(chi2 < limit);
 }
 
 TEST_CASE("stat: simulated Pareto/NBD repeat purchases match E[X(t)]", "[stat]") {
