@@ -84,6 +84,9 @@ public:
 
     void advance(Population& pop, std::size_t begin, std::size_t end, double until_day,
                  const RandomKey& rk, PurchaseSink& sink) const override {
+        // Tallies and a customer's running figures in locals, stored once per customer: a
+        // store to a column cannot then make the compiler reload them (both are int64).
+        PurchaseSink tally = sink;
         for (std::size_t i = begin; i < end; ++i) {
             double t = pop.next_event_day[i];
             const double death = pop.death_day[i];  // +inf unless planned (a customer leaving for a competitor)
@@ -94,10 +97,16 @@ public:
             // happens at purchases, so the chance per purchase is scaled by risk / rate: a
             // customer who only buys faster does not leave sooner for it.
             const double p = std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i) / rate);
+            const std::uint64_t key = pop.key[i];
+            std::uint32_t n = pop.repeat_purchases[i];
+            std::int64_t spent = 0;
+            double last = t;
             do {
-                const std::uint32_t n = ++pop.repeat_purchases[i];
-                Draws e(rk, pop.key[i], Stream::Purchase, n);
-                record_repeat_purchase(pop, i, t, spend_, e, sink);
+                Draws e(rk, key, Stream::Purchase, ++n);
+                const std::int64_t cents = purchase_cents(pop, i, spend_, e);
+                tally.record(cents, true);
+                spent += cents;
+                last = t;
                 if (e.uniform() < p) {
                     pop.death_day[i] = float(t);
                     t = kNever;
@@ -105,8 +114,12 @@ public:
                 }
                 t += e.exponential() / lambda;
             } while (t < until_day && t < death);
+            pop.repeat_purchases[i] = n;
+            pop.spend_cents[i] += spent;
+            pop.last_purchase_day[i] = float(last);
             pop.next_event_day[i] = float(t);
         }
+        sink = tally;
     }
 
     bool revive(Population& pop, std::size_t i, double now, Draws& d) const override {

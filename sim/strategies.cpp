@@ -146,10 +146,14 @@ void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t 
     const std::int64_t spend = pop.spend_cents[i];
     const std::size_t tier = rc.tiers.empty() ? 0 : tier_of(strategies_[k], r, i, now);
     const double earn_multiplier = tier == 0 ? 1.0 : rc.tiers[tier - 1].earn_multiplier;
-    const std::int64_t earned = std::int64_t(std::floor(
-        (double(purchases - r.seen_purchases[i]) * double(rc.points_per_purchase) +
-         double(spend - r.seen_spend[i]) * rc.points_per_currency_unit / 100.0) *
-        earn_multiplier));
+    // Points per purchase only, no tiers: the same integer without the floating-point detour
+    // (the product stays far below 2^53, and spend never falls, so its term is +0).
+    const std::int64_t earned =
+        rc.points_per_currency_unit == 0.0 && tier == 0
+            ? std::int64_t(purchases - r.seen_purchases[i]) * rc.points_per_purchase
+            : std::int64_t(std::floor((double(purchases - r.seen_purchases[i]) * double(rc.points_per_purchase) +
+                                       double(spend - r.seen_spend[i]) * rc.points_per_currency_unit / 100.0) *
+                                      earn_multiplier));
     r.earned_total[i] += earned;
     const bool period_ended = rc.rebate_fraction > 0.0 && now - double(r.period_start_day[i]) >= rc.rebate_period_days;
     if (period_ended) {
@@ -224,18 +228,32 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
         StrategyTally& t = tally[k];
         candidates[k].clear();
         const bool reward = st.kind == StrategyKind::Reward;
-        if (reward) {
-            for (std::size_t i = begin; i < end; ++i) {
-                if (ps.effect_until_day[i] == std::numeric_limits<float>::infinity()) {
+        const RewardConfig& rc = st.reward;
+        // A member who has not bought since the last epoch, with no points due to expire or to
+        // be redeemed, only counts (members, points outstanding) when points come per purchase
+        // or per currency unit alone: no tiers, rebate periods or fees move with time.
+        const bool quiet_members_only_count =
+            rc.tiers.empty() && rc.rebate_fraction == 0.0 && rc.fee_per_year_cents == 0;
+        const RewardState* r = reward ? &rewards_[std::size_t(ps.reward_slot)] : nullptr;
+        for (std::size_t i = begin; i < end; ++i) {
+            if (reward && ps.effect_until_day[i] == std::numeric_limits<float>::infinity()) {
+                const std::int64_t points = r->points[i];
+                const bool quiet = quiet_members_only_count && pop.repeat_purchases[i] == r->seen_purchases[i] &&
+                                   pop.spend_cents[i] == r->seen_spend[i] && points < rc.reward_threshold_points &&
+                                   !(rc.expiry_days > 0.0 && points > 0 &&
+                                     now - double(pop.last_purchase_day[i]) >= rc.expiry_days);
+                if (quiet) {
+                    t.members += 1;
+                    t.points_outstanding += points;
+                } else {
                     accrue_rewards(pop, i, k, step, now, step_days, t);
                 }
             }
-        }
-        // Revenue since first chosen, for the incremental time series.
-        for (std::size_t i = begin; i < end; ++i) {
-            if ((ps.arm[i] & kChosen) == 0) continue;
+            // Revenue since first chosen, for the incremental time series.
+            const std::uint8_t arm = ps.arm[i];
+            if ((arm & kChosen) == 0) continue;
             const std::int64_t revenue = pop.spend_cents[i] - ps.base_spend[i];
-            if (ps.arm[i] & kControl) {
+            if (arm & kControl) {
                 t.control += 1;
                 t.control_revenue_cents += revenue;
             } else {
@@ -249,6 +267,7 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
         const bool selected_later = ranks(st);
         const double value_cap = st.max_incentive_fraction_of_value;
         for (std::size_t i = begin; i < end; ++i) {
+            if (reward && ps.effect_until_day[i] == std::numeric_limits<float>::infinity()) continue;  // member
             if ((stage_mask >> unsigned(pop.stage[i]) & 1u) == 0) continue;
             if (now - double(pop.birth_day[i]) < st.min_tenure_days) continue;
             if (now - double(ps.last_contact_day[i]) < st.contact_every_days) continue;
@@ -262,7 +281,6 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
                                    since_last <= st.after_renewal_days;
                 if (!before && !after) continue;
             }
-            if (reward && ps.effect_until_day[i] == std::numeric_limits<float>::infinity()) continue;  // member
             const double s = score(pop, i, st, now);
             if (!(s >= st.score_min && s <= st.score_max)) continue;
             if (value_cap > 0.0) {
@@ -459,7 +477,10 @@ void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double 
             if (rc.goal_gradient > 0.0) {
                 // Goal gradient: the closer to the next reward (or to the rebate threshold), the
                 // faster the member buys. Points and spend move only at accruals, which refresh.
-                double progress = double(r.points[i] % rc.reward_threshold_points) / double(rc.reward_threshold_points);
+                const std::int64_t points = r.points[i];
+                const std::int64_t toward_next =
+                    points < rc.reward_threshold_points ? points : points % rc.reward_threshold_points;
+                double progress = double(toward_next) / double(rc.reward_threshold_points);
                 if (rc.rebate_fraction > 0.0 && rc.rebate_threshold_cents > 0) {
                     progress = std::min(1.0, double(pop.spend_cents[i] - r.period_spend_start[i]) /
                                                  double(rc.rebate_threshold_cents));
