@@ -192,18 +192,6 @@ Plan make_plan(const Scenario& sc, const RandomKey& rk) {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-/// Largest float not above x: a review day stored early only costs a spare classification.
-float float_not_above(double x) {
-    const float f = float(x);
-    return double(f) > x ? std::nextafter(f, -std::numeric_limits<float>::infinity()) : f;
-}
-
-/// Smallest float not below x: for a float y, y < x exactly when y < float_not_below(x).
-float float_not_below(double x) {
-    const float f = float(x);
-    return double(f) < x ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
-}
-
 /// Truth at the end of a step: an event at exactly `day` belongs to the next step (models
 /// simulate up to but excluding the step end), so a customer is gone once death_day < day.
 bool gone_at(float death_day, double day) { return double(death_day) < day; }

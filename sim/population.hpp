@@ -4,8 +4,10 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -84,6 +86,20 @@ private:
     // that a store to a column does not make the compiler reload the offset of every other.
     unsigned long long first_ = 0;
 };
+
+/// Largest float not above x (a review day stored early only costs a spare classification).
+/// For a float y, y <= x exactly when y <= float_not_above(x).
+[[nodiscard]] inline float float_not_above(double x) {
+    const float f = float(x);
+    return double(f) > x ? std::nextafter(f, -std::numeric_limits<float>::infinity()) : f;
+}
+
+/// Smallest float not below x: for a float y, y < x exactly when y < float_not_below(x). Lets a
+/// pass compare a float column with a day in float arithmetic, which vectorises.
+[[nodiscard]] inline float float_not_below(double x) {
+    const float f = float(x);
+    return double(f) < x ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
+}
 
 struct Population {
     // Identity.

@@ -1,7 +1,10 @@
 // Moods and what the firm sees of them (overview in sentiment.hpp).
 #include "sim/sentiment.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace retsim {
@@ -49,8 +52,8 @@ void update_sentiment(const SentimentConfig& c, const RandomKey& rk, Population&
     const float h_consider_unhappy = hazard(c.considering_rate_per_year * c.unhappy_considering_multiplier);
     const double p_signal_considering = weekly(c.considering_signal_per_week);
     const double p_signal_switching = weekly(c.switching_signal_per_week);
-    for (std::size_t i = begin; i < end; ++i) {
-        if (double(pop.death_day[i]) < start) continue;  // gone: no feelings to track
+    // The full update of customer i, alive at `start`.
+    const auto update_one = [&](std::size_t i) {
         const Mood before = mood_of(pop, i);
         Mood mood = before;
         if (mood == Mood::Unhappy && start >= double(pop.mood_until_day[i])) mood = Mood::Content;
@@ -60,14 +63,14 @@ void update_sentiment(const SentimentConfig& c, const RandomKey& rk, Population&
         const bool calm = mood == Mood::Content || mood == Mood::Unhappy;
         const float h_calm = mood == Mood::Content ? h_consider : h_consider_unhappy;
         if (!failed && calm && consider_clock - h_calm >= 0.0f) {
-            // Nothing happens: the common case, without a draw.
+            // Nothing happens (an unhappy customer staying so or recovering): no draw.
             pop.failure_clock[i] = failure_clock;
             pop.consider_clock[i] = consider_clock - h_calm;
             if (mood != before) {
                 pop.mood[i] = std::uint8_t(std::uint8_t(mood) | (pop.mood[i] & kSignalSwitchingBit));
                 changed.push_back(std::uint32_t(i));
             }
-            continue;
+            return;
         }
         // Two words in a fixed place whatever happens, then exponentials as events need them.
         Draws d(rk, pop.key[i], Stream::Sentiment, step);
@@ -125,6 +128,41 @@ void update_sentiment(const SentimentConfig& c, const RandomKey& rk, Population&
         pop.mood[i] = std::uint8_t(std::uint8_t(mood) | new_signal_bit);
         if (reclassify) pop.review_day[i] = float(start);
         if (mood != before) changed.push_back(std::uint32_t(i));
+    };
+    // First, branch-free so that it vectorises, the common case: a content customer alive at
+    // `start` whose clocks both outlast the step only has them run down. Everyone else (an
+    // event, an unhappy or worried mood) is marked for the full update below, which then sees
+    // the clocks untouched; customers gone before `start` are left alone.
+    constexpr std::size_t kChunk = 256;
+    std::array<std::uint8_t, kChunk> busy;
+    const float start_up = float_not_below(start);
+    for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
+        const std::size_t n = std::min(kChunk, end - chunk);
+        const float* death = pop.death_day.at(chunk);
+        const std::uint8_t* moods = pop.mood.at(chunk);
+        float* failure = pop.failure_clock.at(chunk);
+        float* consider = pop.consider_clock.at(chunk);
+        for (std::size_t j = 0; j < n; ++j) {
+            const std::int32_t alive = death[j] >= start_up;
+            const std::int32_t content = (moods[j] & kMoodMask) == std::uint8_t(Mood::Content);
+            const std::int32_t quiet =
+                alive & content & std::int32_t(failure[j] - h_failure >= 0.0f) & std::int32_t(consider[j] - h_consider >= 0.0f);
+            // x - 0 is x: the others' clocks stay as they were (h >= 0, so h x 0 is +0).
+            failure[j] -= h_failure * float(quiet);
+            consider[j] -= h_consider * float(quiet);
+            busy[j] = std::uint8_t(alive & (quiet ^ 1));
+        }
+        for (std::size_t j = 0; j < n; ++j) {
+            if (j % 8 == 0 && j + 8 <= n) {  // eight quiet customers at a time
+                std::uint64_t word;
+                std::memcpy(&word, &busy[j], sizeof word);
+                if (word == 0) {
+                    j += 7;
+                    continue;
+                }
+            }
+            if (busy[j] != 0) update_one(chunk + j);
+        }
     }
 }
 
