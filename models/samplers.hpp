@@ -14,10 +14,17 @@
 
 namespace retsim {
 
+/// Marsaglia-Tsang's constants for one shape >= 1: worked out once for a shape drawn from
+/// again and again (a spend per purchase), with the very same values as per call.
+struct GammaShape {
+    double d, c;
+    explicit GammaShape(double shape) : d(shape - 1.0 / 3.0), c(1.0 / std::sqrt(9.0 * d)) {}
+};
+
 /// Standard Gamma(shape, 1) variate for shape >= 1 (Marsaglia-Tsang squeeze and rejection).
-inline double gamma_variate_shape_ge1(Draws& d, double shape) {
-    const double dd = shape - 1.0 / 3.0;
-    const double c = 1.0 / std::sqrt(9.0 * dd);
+inline double gamma_variate_shape_ge1(Draws& d, const GammaShape& shape) {
+    const double dd = shape.d;
+    const double c = shape.c;
     for (;;) {
         double x, v;
         do {
@@ -32,6 +39,7 @@ inline double gamma_variate_shape_ge1(Draws& d, double shape) {
         }
     }
 }
+inline double gamma_variate_shape_ge1(Draws& d, double shape) { return gamma_variate_shape_ge1(d, GammaShape(shape)); }
 
 /// Natural log of a standard Gamma(shape, 1) variate; shape > 0. Finite for any shape.
 inline double log_gamma_variate(Draws& d, double shape) {

@@ -20,6 +20,7 @@ SpendModel SpendModel::read(TableReader& spend) {
         spend.problem("price_cents", "only used by spend model \"fixed\", but model is \"gamma_gamma\"");
     }
     spend.finish();
+    m.p_shape_ = GammaShape(std::max(1.0, m.gg_.p));
     return m;
 }
 

@@ -10,6 +10,7 @@
 // Fixed: every purchase (or renewal payment) spends price_cents.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -55,7 +56,8 @@ public:
     /// Spend of one purchase by customer i, rounded to the cent.
     [[nodiscard]] std::int64_t draw_cents(Draws& d, const Population& pop, std::size_t i) const {
         if (kind_ == Kind::Fixed) return price_cents_;
-        return round_non_negative(gamma_variate(d, gg_.p) / double(pop.spend_rate[i]));
+        const double z = gg_.p >= 1.0 ? gamma_variate_shape_ge1(d, p_shape_) : gamma_variate(d, gg_.p);
+        return round_non_negative(z / double(pop.spend_rate[i]));
     }
     /// Total spend of n purchases by customer i, rounded to the cent once: a sum of n
     /// Gamma(p, nu) spends is Gamma(n p, nu), so one draw replaces n.
@@ -69,6 +71,7 @@ public:
 private:
     Kind kind_ = Kind::GammaGamma;
     GammaGammaParams gg_;
+    GammaShape p_shape_{std::max(1.0, gg_.p)};  ///< of the spend per purchase, when p >= 1
     std::int64_t price_cents_ = 1000;
 };
 
