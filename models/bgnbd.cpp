@@ -1,6 +1,9 @@
 // BG/NBD purchasing in continuous time (equations in bgnbd.hpp).
 #include "models/bgnbd.hpp"
 
+#include <algorithm>
+#include <array>
+
 #include "models/firm_prediction.hpp"
 #include "models/purchase_events.hpp"
 #include "models/samplers.hpp"
@@ -87,39 +90,56 @@ public:
         // Tallies and a customer's running figures in locals, stored once per customer: a
         // store to a column cannot then make the compiler reload them (both are int64).
         PurchaseSink tally = sink;
-        for (std::size_t i = begin; i < end; ++i) {
-            double t = pop.next_event_day[i];
-            const double death = pop.death_day[i];  // +inf unless planned (a customer leaving for a competitor)
-            if (!(t < until_day) || !(t < death)) continue;
-            const double rate = rate_mult(pop, i);
-            const double lambda = double(pop.lambda_per_day[i]) * rate;
-            // Strategies and moods multiply the risk of leaving per unit of time. Here leaving
-            // happens at purchases, so the chance per purchase is scaled by risk / rate: a
-            // customer who only buys faster does not leave sooner for it.
-            const double p = std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i) / rate);
-            const std::uint64_t key = pop.key[i];
-            std::uint32_t n = pop.repeat_purchases[i];
-            std::int64_t spent = 0;
-            double last = t;
-            do {
-                Draws e(rk, key, Stream::Purchase, ++n);
-                const std::int64_t cents = purchase_cents(pop, i, spend_, e);
-                tally.record(cents, true);
-                spent += cents;
-                last = t;
-                if (e.uniform() < p) {
-                    pop.death_day[i] = float(t);
-                    t = kNever;
-                    break;
-                }
-                t += e.exponential() / lambda;
-            } while (t < until_day && t < death);
-            pop.repeat_purchases[i] = n;
-            pop.spend_cents[i] += spent;
-            pop.last_purchase_day[i] = float(last);
-            pop.next_event_day[i] = float(t);
+        // First the customers who buy before until_day, listed without a branch (t < until_day
+        // exactly when float t < float_not_below(until_day)); the event loop then runs on them.
+        constexpr std::size_t kChunk = 256;
+        std::array<std::uint32_t, kChunk> due;
+        const float until_up = float_not_below(until_day);
+        for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
+            const std::size_t n_chunk = std::min(kChunk, end - chunk);
+            const float* next = pop.next_event_day.at(chunk);
+            const float* planned = pop.death_day.at(chunk);  // +inf unless planned (a customer leaving for a competitor)
+            std::size_t n_due = 0;
+            for (std::size_t j = 0; j < n_chunk; ++j) {
+                due[n_due] = std::uint32_t(j);
+                n_due += std::size_t((next[j] < until_up) & (next[j] < planned[j]));
+            }
+            for (std::size_t q = 0; q < n_due; ++q) buy(pop, chunk + due[q], until_day, rk, tally);
         }
         sink = tally;
+    }
+
+    /// Customer i's purchases from its next event up to until_day (exclusive); it has one.
+    void buy(Population& pop, std::size_t i, double until_day, const RandomKey& rk, PurchaseSink& tally) const {
+        double t = pop.next_event_day[i];
+        const double death = pop.death_day[i];
+        const double rate = rate_mult(pop, i);
+        const double lambda = double(pop.lambda_per_day[i]) * rate;
+        // Strategies and moods multiply the risk of leaving per unit of time. Here leaving
+        // happens at purchases, so the chance per purchase is scaled by risk / rate: a
+        // customer who only buys faster does not leave sooner for it.
+        const double p = std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i) / rate);
+        const std::uint64_t key = pop.key[i];
+        std::uint32_t n = pop.repeat_purchases[i];
+        std::int64_t spent = 0;
+        double last = t;
+        do {
+            Draws e(rk, key, Stream::Purchase, ++n);
+            const std::int64_t cents = purchase_cents(pop, i, spend_, e);
+            tally.record(cents, true);
+            spent += cents;
+            last = t;
+            if (e.uniform() < p) {
+                pop.death_day[i] = float(t);
+                t = kNever;
+                break;
+            }
+            t += e.exponential() / lambda;
+        } while (t < until_day && t < death);
+        pop.repeat_purchases[i] = n;
+        pop.spend_cents[i] += spent;
+        pop.last_purchase_day[i] = float(last);
+        pop.next_event_day[i] = float(t);
     }
 
     bool revive(Population& pop, std::size_t i, double now, Draws& d) const override {

@@ -4,6 +4,7 @@
 #include "models/firm_prediction.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -445,8 +446,20 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
             if (c.chosen) refresh_multipliers(pop, c.index, now);
         }
     }
-    for (std::size_t i = begin; i < end; ++i) {
-        if (double(refresh_day_[i]) <= now) refresh_multipliers(pop, i, now);
+    // Customers whose refresh day has come, listed without a branch (a float day d <= now
+    // exactly when d <= float_not_above(now)), then refreshed.
+    constexpr std::size_t kChunk = 256;
+    std::array<std::uint32_t, kChunk> due;
+    const float now_down = float_not_above(now);
+    for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
+        const std::size_t n = std::min(kChunk, end - chunk);
+        const float* day = refresh_day_.at(chunk);
+        std::size_t n_due = 0;
+        for (std::size_t j = 0; j < n; ++j) {
+            due[n_due] = std::uint32_t(j);
+            n_due += std::size_t(day[j] <= now_down);
+        }
+        for (std::size_t q = 0; q < n_due; ++q) refresh_multipliers(pop, chunk + due[q], now);
     }
 }
 
