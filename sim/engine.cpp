@@ -228,18 +228,26 @@ void update_stages(Population& pop, std::size_t begin, std::size_t end, std::siz
     }
     for (std::size_t j = old_end - begin; j < end - begin; ++j) candidate[j] = 1;
 
-    // Pass 2: classify the candidates, skipping eight unchanged customers at a time.
-    for (std::size_t i = begin; i < end; ++i) {
-        const std::size_t j = i - begin;
-        if (j % 8 == 0 && j + 8 <= end - begin) {
-            std::uint64_t word;
-            std::memcpy(&word, &candidate[j], sizeof word);
-            if (word == 0) {
-                i += 7;
-                continue;
-            }
+    // Pass 2: list the candidates, skipping eight unchanged customers at a time (few change in
+    // a quiet population) and listing the others without a branch (many change in a busy one).
+    const std::size_t count = end - begin;
+    const std::size_t padded = (count + 7) / 8 * 8;
+    std::fill(candidate.begin() + std::ptrdiff_t(count), candidate.begin() + std::ptrdiff_t(padded), std::uint8_t{0});
+    std::array<std::uint16_t, kBlockCustomers> listed;
+    static_assert(kBlockCustomers <= 65536 && kBlockCustomers % 8 == 0);
+    std::size_t n_listed = 0;
+    for (std::size_t j = 0; j < padded; j += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, &candidate[j], sizeof word);
+        if (word == 0) continue;
+        for (std::size_t b = j; b < j + 8; ++b) {
+            listed[n_listed] = std::uint16_t(b);
+            n_listed += candidate[b];
         }
-        if (candidate[j] == 0) continue;
+    }
+    // Pass 3: classify them.
+    for (std::size_t q = 0; q < n_listed; ++q) {
+        const std::size_t i = begin + listed[q];
         const bool gone = gone_at(pop.death_day[i], now);
         const bool gone_before = gone_at(pop.death_day[i], prev_now);
         StageInput in{now, pop.birth_day[i], pop.last_purchase_day[i], pop.stage_since_day[i], pop.stage[i], gone};

@@ -236,32 +236,58 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
         const bool quiet_members_only_count =
             rc.tiers.empty() && rc.rebate_fraction == 0.0 && rc.fee_per_year_cents == 0;
         const RewardState* r = reward ? &rewards_[std::size_t(ps.reward_slot)] : nullptr;
-        for (std::size_t i = begin; i < end; ++i) {
-            if (reward && ps.effect_until_day[i] == std::numeric_limits<float>::infinity()) {
-                const std::int64_t points = r->points[i];
-                const bool quiet = quiet_members_only_count && pop.repeat_purchases[i] == r->seen_purchases[i] &&
-                                   pop.spend_cents[i] == r->seen_spend[i] && points < rc.reward_threshold_points &&
-                                   !(rc.expiry_days > 0.0 && points > 0 &&
-                                     now - double(pop.last_purchase_day[i]) >= rc.expiry_days);
-                if (quiet) {
-                    t.members += 1;
-                    t.points_outstanding += points;
-                } else {
-                    accrue_rewards(pop, i, k, step, now, step_days, t);
+        const std::int64_t threshold = rc.reward_threshold_points;
+        // Chunk by chunk, branch-free passes: quiet members are counted and the others listed
+        // for accrual; then the revenue since first chosen, for the incremental time series.
+        constexpr std::size_t kChunk = 256;
+        std::array<std::uint32_t, kChunk> busy;
+        std::int64_t members = 0, outstanding = 0;
+        std::int64_t treated = 0, control = 0, treated_revenue = 0, control_revenue = 0;
+        for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
+            const std::size_t n = std::min(kChunk, end - chunk);
+            const std::int64_t* spend = pop.spend_cents.at(chunk);
+            if (reward) {
+                const float* until = ps.effect_until_day.at(chunk);
+                const std::uint32_t* bought = pop.repeat_purchases.at(chunk);
+                const std::uint32_t* seen = r->seen_purchases.at(chunk);
+                const std::int64_t* seen_spend = r->seen_spend.at(chunk);
+                const std::int32_t* held = r->points.at(chunk);
+                const float* last = pop.last_purchase_day.at(chunk);
+                std::size_t n_busy = 0;
+                for (std::size_t j = 0; j < n; ++j) {
+                    const bool member = until[j] == std::numeric_limits<float>::infinity();
+                    const std::int64_t points = held[j];
+                    const bool expiring =
+                        (rc.expiry_days > 0.0) & (points > 0) & (now - double(last[j]) >= rc.expiry_days);
+                    const bool quiet = quiet_members_only_count & (bought[j] == seen[j]) & (spend[j] == seen_spend[j]) &
+                                       (points < threshold) & !expiring;
+                    const std::int64_t counted = member & quiet;
+                    members += counted;
+                    outstanding += counted * points;
+                    busy[n_busy] = std::uint32_t(j);
+                    n_busy += std::size_t(member & !quiet);
                 }
+                for (std::size_t q = 0; q < n_busy; ++q) accrue_rewards(pop, chunk + busy[q], k, step, now, step_days, t);
             }
-            // Revenue since first chosen, for the incremental time series.
-            const std::uint8_t arm = ps.arm[i];
-            if ((arm & kChosen) == 0) continue;
-            const std::int64_t revenue = pop.spend_cents[i] - ps.base_spend[i];
-            if (arm & kControl) {
-                t.control += 1;
-                t.control_revenue_cents += revenue;
-            } else {
-                t.treated += 1;
-                t.treated_revenue_cents += revenue;
+            const std::uint8_t* arm = ps.arm.at(chunk);
+            const std::int64_t* base = ps.base_spend.at(chunk);
+            for (std::size_t j = 0; j < n; ++j) {
+                const std::int64_t chosen = (arm[j] & kChosen) != 0;
+                const std::int64_t in_control = chosen & std::int64_t((arm[j] & kControl) != 0);
+                const std::int64_t in_treated = chosen - in_control;
+                const std::int64_t revenue = spend[j] - base[j];
+                control += in_control;
+                treated += in_treated;
+                control_revenue += in_control * revenue;
+                treated_revenue += in_treated * revenue;
             }
         }
+        t.members += members;
+        t.points_outstanding += outstanding;
+        t.control += control;
+        t.treated += treated;
+        t.control_revenue_cents += control_revenue;
+        t.treated_revenue_cents += treated_revenue;
         if (now < st.start_day || now >= st.end_day) continue;
         std::uint32_t stage_mask = 0;
         for (Stage s : st.stages) stage_mask |= 1u << unsigned(s);
