@@ -293,35 +293,52 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
         for (Stage s : st.stages) stage_mask |= 1u << unsigned(s);
         const bool selected_later = ranks(st);
         const double value_cap = st.max_incentive_fraction_of_value;
-        for (std::size_t i = begin; i < end; ++i) {
-            if (reward && ps.effect_until_day[i] == std::numeric_limits<float>::infinity()) continue;  // member
-            if ((stage_mask >> unsigned(pop.stage[i]) & 1u) == 0) continue;
-            if (now - double(pop.birth_day[i]) < st.min_tenure_days) continue;
-            if (now - double(ps.last_contact_day[i]) < st.contact_every_days) continue;
-            if (ps.contacts[i] >= st.max_contacts || (ps.arm[i] & kUnsubscribed) != 0) continue;
-            if (st.before_renewal_days >= 0.0 || st.after_renewal_days >= 0.0) {
-                // The firm knows a contract's renewal dates: the next one, and the last one passed.
-                const double to_next = double(pop.next_event_day[i]) - now;
-                const double since_last = now - double(pop.last_purchase_day[i]);
-                const bool before = st.before_renewal_days >= 0.0 && to_next >= 0.0 && to_next <= st.before_renewal_days;
-                const bool after = st.after_renewal_days >= 0.0 && pop.repeat_purchases[i] > 0 &&
-                                   since_last <= st.after_renewal_days;
-                if (!before && !after) continue;
+        for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
+            // The simple filters, branch-free, list who passes them: not a member already, an
+            // eligible stage, tenure, contact spacing and count, not opted out.
+            const std::size_t n = std::min(kChunk, end - chunk);
+            const float* until = ps.effect_until_day.at(chunk);
+            const Stage* stage = pop.stage.at(chunk);
+            const float* birth = pop.birth_day.at(chunk);
+            const float* contacted = ps.last_contact_day.at(chunk);
+            const std::uint16_t* contacts = ps.contacts.at(chunk);
+            const std::uint8_t* arm = ps.arm.at(chunk);
+            std::size_t n_passed = 0;
+            for (std::size_t j = 0; j < n; ++j) {
+                const bool member = reward & (until[j] == std::numeric_limits<float>::infinity());
+                const bool passes = !member & ((stage_mask >> unsigned(stage[j]) & 1u) != 0) &
+                                    !(now - double(birth[j]) < st.min_tenure_days) &
+                                    !(now - double(contacted[j]) < st.contact_every_days) &
+                                    (contacts[j] < st.max_contacts) & ((arm[j] & kUnsubscribed) == 0);
+                busy[n_passed] = std::uint32_t(j);
+                n_passed += std::size_t(passes);
             }
-            const double s = score(pop, i, st, now);
-            if (!(s >= st.score_min && s <= st.score_max)) continue;
-            if (value_cap > 0.0) {
-                // Never pay more than the value at stake: the incentive must fit under the cap.
-                const double value = st.score == TargetScore::PredictedMargin
-                                         ? s
-                                         : model_.predicted_margin_cents(firm_history(pop, i, now), st.value_horizon_weeks,
-                                                                         sc_.economics.annual_discount_rate,
-                                                                         sc_.economics.margin_fraction);
-                if (!(double(st.cost_per_incentive_cents) <= value_cap * value)) continue;
+            for (std::size_t q = 0; q < n_passed; ++q) {
+                const std::size_t i = chunk + busy[q];
+                if (st.before_renewal_days >= 0.0 || st.after_renewal_days >= 0.0) {
+                    // The firm knows a contract's renewal dates: the next one, and the last one passed.
+                    const double to_next = double(pop.next_event_day[i]) - now;
+                    const double since_last = now - double(pop.last_purchase_day[i]);
+                    const bool before = st.before_renewal_days >= 0.0 && to_next >= 0.0 && to_next <= st.before_renewal_days;
+                    const bool after = st.after_renewal_days >= 0.0 && pop.repeat_purchases[i] > 0 &&
+                                       since_last <= st.after_renewal_days;
+                    if (!before && !after) continue;
+                }
+                const double s = score(pop, i, st, now);
+                if (!(s >= st.score_min && s <= st.score_max)) continue;
+                if (value_cap > 0.0) {
+                    // Never pay more than the value at stake: the incentive must fit under the cap.
+                    const double value = st.score == TargetScore::PredictedMargin
+                                             ? s
+                                             : model_.predicted_margin_cents(firm_history(pop, i, now), st.value_horizon_weeks,
+                                                                             sc_.economics.annual_discount_rate,
+                                                                             sc_.economics.margin_fraction);
+                    if (!(double(st.cost_per_incentive_cents) <= value_cap * value)) continue;
+                }
+                const bool holdout = (ps.arm[i] & kControl) != 0;
+                candidates[k].push_back({s, pop.key[i], std::uint32_t(i), holdout, !selected_later});
+                t.candidates += 1;
             }
-            const bool holdout = (ps.arm[i] & kControl) != 0;
-            candidates[k].push_back({s, pop.key[i], std::uint32_t(i), holdout, !selected_later});
-            t.candidates += 1;
         }
     }
 }
