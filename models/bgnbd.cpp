@@ -2,7 +2,6 @@
 #include "models/bgnbd.hpp"
 
 #include <algorithm>
-#include <array>
 
 #include "models/firm_prediction.hpp"
 #include "models/purchase_events.hpp"
@@ -90,26 +89,18 @@ public:
         // Tallies and a customer's running figures in locals, stored once per customer: a
         // store to a column cannot then make the compiler reload them (both are int64).
         PurchaseSink tally = sink;
-        // First the customers who buy before until_day, listed without a branch (t < until_day
-        // exactly when float t < float_not_below(until_day)); the event loop then runs on them.
-        constexpr std::size_t kChunk = 256;
-        std::array<std::uint32_t, kChunk> due;
+        // The customers who buy before until_day (t < until_day exactly when the float t is
+        // below float_not_below(until_day)).
         const float until_up = float_not_below(until_day);
-        for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
-            const std::size_t n_chunk = std::min(kChunk, end - chunk);
-            const float* next = pop.next_event_day.at(chunk);
-            const float* planned = pop.death_day.at(chunk);  // +inf unless planned (a customer leaving for a competitor)
-            std::size_t n_due = 0;
-            for (std::size_t j = 0; j < n_chunk; ++j) {
-                due[n_due] = std::uint32_t(j);
-                n_due += std::size_t((next[j] < until_up) & (next[j] < planned[j]));
-            }
-            for (std::size_t q = 0; q < n_due; ++q) buy(pop, chunk + due[q], until_day, rk, tally);
-        }
+        for_each_due(
+            begin, end,
+            [&](std::size_t i) { return (pop.next_event_day[i] < until_up) & (pop.next_event_day[i] < pop.death_day[i]); },
+            [&](std::size_t i) { buy(pop, i, until_day, rk, tally); });
         sink = tally;
     }
 
     /// Customer i's purchases from its next event up to until_day (exclusive); it has one.
+    /// death_day is +inf unless planned (a customer leaving for a competitor).
     void buy(Population& pop, std::size_t i, double until_day, const RandomKey& rk, PurchaseSink& tally) const {
         double t = pop.next_event_day[i];
         const double death = pop.death_day[i];

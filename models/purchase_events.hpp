@@ -11,20 +11,22 @@ namespace retsim {
 
 inline constexpr float kNever = std::numeric_limits<float>::infinity();
 
-/// Spend of one purchase of customer i: the spend model's draw times the strategies' spend
-/// multiplier (when the scenario has strategies), rounded to the cent.
-inline std::int64_t purchase_cents(const Population& pop, std::size_t i, const SpendModel& spend, Draws& e) {
-    const std::int64_t cents = spend.draw_cents(e, pop, i);
+/// Spend `cents` of customer i times the strategies' spend multiplier (when the scenario has
+/// strategies), rounded to the cent.
+inline std::int64_t with_spend_multiplier(const Population& pop, std::size_t i, std::int64_t cents) {
     if (pop.spend_mult.empty() || pop.spend_mult[i] == 1.0f) return cents;
     return round_non_negative(double(cents) * double(pop.spend_mult[i]));
 }
 
-/// Total spend of n purchases of customer i, with the strategies' spend multiplier.
+/// Spend of one purchase of customer i.
+inline std::int64_t purchase_cents(const Population& pop, std::size_t i, const SpendModel& spend, Draws& e) {
+    return with_spend_multiplier(pop, i, spend.draw_cents(e, pop, i));
+}
+
+/// Total spend of n purchases of customer i.
 inline std::int64_t purchases_cents(const Population& pop, std::size_t i, const SpendModel& spend, Draws& e,
                                     double n) {
-    const std::int64_t cents = spend.draw_sum_cents(e, pop, i, n);
-    if (pop.spend_mult.empty() || pop.spend_mult[i] == 1.0f) return cents;
-    return round_non_negative(double(cents) * double(pop.spend_mult[i]));
+    return with_spend_multiplier(pop, i, spend.draw_sum_cents(e, pop, i, n));
 }
 
 /// Multiplier of customer i's purchase rate and of its risk of leaving (1 without strategies).

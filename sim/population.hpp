@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -99,6 +100,25 @@ private:
 [[nodiscard]] inline float float_not_below(double x) {
     const float f = float(x);
     return double(f) < x ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
+}
+
+/// Calls act(i) for each customer i in [begin, end) for which due(i) holds, in order. The test
+/// runs first over a chunk of customers, listing the due ones without a branch, so that a test
+/// that holds for about half of them costs no branch mispredictions; `act` then runs on the
+/// list. `due` must not depend on what `act` does to other customers of the chunk.
+template <class Due, class Act>
+void for_each_due(std::size_t begin, std::size_t end, Due&& due, Act&& act) {
+    constexpr std::size_t kChunk = 256;
+    std::array<std::uint32_t, kChunk> listed;
+    for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
+        const std::size_t n = std::min(kChunk, end - chunk);
+        std::size_t n_listed = 0;
+        for (std::size_t j = 0; j < n; ++j) {
+            listed[n_listed] = std::uint32_t(j);
+            n_listed += std::size_t(bool(due(chunk + j)));
+        }
+        for (std::size_t q = 0; q < n_listed; ++q) act(chunk + listed[q]);
+    }
 }
 
 struct Population {

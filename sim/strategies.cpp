@@ -237,50 +237,36 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
             rc.tiers.empty() && rc.rebate_fraction == 0.0 && rc.fee_per_year_cents == 0;
         const RewardState* r = reward ? &rewards_[std::size_t(ps.reward_slot)] : nullptr;
         const std::int64_t threshold = rc.reward_threshold_points;
-        // Chunk by chunk, branch-free passes: quiet members are counted and the others listed
-        // for accrual; then the revenue since first chosen, for the incremental time series.
-        constexpr std::size_t kChunk = 256;
-        std::array<std::uint32_t, kChunk> busy;
         std::int64_t members = 0, outstanding = 0;
-        std::int64_t treated = 0, control = 0, treated_revenue = 0, control_revenue = 0;
-        for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
-            const std::size_t n = std::min(kChunk, end - chunk);
-            const std::int64_t* spend = pop.spend_cents.at(chunk);
-            if (reward) {
-                const float* until = ps.effect_until_day.at(chunk);
-                const std::uint32_t* bought = pop.repeat_purchases.at(chunk);
-                const std::uint32_t* seen = r->seen_purchases.at(chunk);
-                const std::int64_t* seen_spend = r->seen_spend.at(chunk);
-                const std::int32_t* held = r->points.at(chunk);
-                const float* last = pop.last_purchase_day.at(chunk);
-                std::size_t n_busy = 0;
-                for (std::size_t j = 0; j < n; ++j) {
-                    const bool member = until[j] == std::numeric_limits<float>::infinity();
-                    const std::int64_t points = held[j];
-                    const bool expiring =
-                        (rc.expiry_days > 0.0) & (points > 0) & (now - double(last[j]) >= rc.expiry_days);
-                    const bool quiet = quiet_members_only_count & (bought[j] == seen[j]) & (spend[j] == seen_spend[j]) &
-                                       (points < threshold) & !expiring;
+        if (reward) {
+            // Quiet members are counted in the test; the others are listed for accrual.
+            for_each_due(
+                begin, end,
+                [&](std::size_t i) {
+                    const bool member = ps.effect_until_day[i] == std::numeric_limits<float>::infinity();
+                    const std::int64_t points = r->points[i];
+                    const bool expiring = (rc.expiry_days > 0.0) & (points > 0) &
+                                          (now - double(pop.last_purchase_day[i]) >= rc.expiry_days);
+                    const bool quiet = quiet_members_only_count & (pop.repeat_purchases[i] == r->seen_purchases[i]) &
+                                       (pop.spend_cents[i] == r->seen_spend[i]) & (points < threshold) & !expiring;
                     const std::int64_t counted = member & quiet;
                     members += counted;
                     outstanding += counted * points;
-                    busy[n_busy] = std::uint32_t(j);
-                    n_busy += std::size_t(member & !quiet);
-                }
-                for (std::size_t q = 0; q < n_busy; ++q) accrue_rewards(pop, chunk + busy[q], k, step, now, step_days, t);
-            }
-            const std::uint8_t* arm = ps.arm.at(chunk);
-            const std::int64_t* base = ps.base_spend.at(chunk);
-            for (std::size_t j = 0; j < n; ++j) {
-                const std::int64_t chosen = (arm[j] & kChosen) != 0;
-                const std::int64_t in_control = chosen & std::int64_t((arm[j] & kControl) != 0);
-                const std::int64_t in_treated = chosen - in_control;
-                const std::int64_t revenue = spend[j] - base[j];
-                control += in_control;
-                treated += in_treated;
-                control_revenue += in_control * revenue;
-                treated_revenue += in_treated * revenue;
-            }
+                    return member & !quiet;
+                },
+                [&](std::size_t i) { accrue_rewards(pop, i, k, step, now, step_days, t); });
+        }
+        // Revenue since first chosen, for the incremental time series (branch-free).
+        std::int64_t treated = 0, control = 0, treated_revenue = 0, control_revenue = 0;
+        for (std::size_t i = begin; i < end; ++i) {
+            const std::int64_t chosen = (ps.arm[i] & kChosen) != 0;
+            const std::int64_t in_control = chosen & std::int64_t((ps.arm[i] & kControl) != 0);
+            const std::int64_t in_treated = chosen - in_control;
+            const std::int64_t revenue = pop.spend_cents[i] - ps.base_spend[i];
+            control += in_control;
+            treated += in_treated;
+            control_revenue += in_control * revenue;
+            treated_revenue += in_treated * revenue;
         }
         t.members += members;
         t.points_outstanding += outstanding;
@@ -293,28 +279,18 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
         for (Stage s : st.stages) stage_mask |= 1u << unsigned(s);
         const bool selected_later = ranks(st);
         const double value_cap = st.max_incentive_fraction_of_value;
-        for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
-            // The simple filters, branch-free, list who passes them: not a member already, an
-            // eligible stage, tenure, contact spacing and count, not opted out.
-            const std::size_t n = std::min(kChunk, end - chunk);
-            const float* until = ps.effect_until_day.at(chunk);
-            const Stage* stage = pop.stage.at(chunk);
-            const float* birth = pop.birth_day.at(chunk);
-            const float* contacted = ps.last_contact_day.at(chunk);
-            const std::uint16_t* contacts = ps.contacts.at(chunk);
-            const std::uint8_t* arm = ps.arm.at(chunk);
-            std::size_t n_passed = 0;
-            for (std::size_t j = 0; j < n; ++j) {
-                const bool member = reward & (until[j] == std::numeric_limits<float>::infinity());
-                const bool passes = !member & ((stage_mask >> unsigned(stage[j]) & 1u) != 0) &
-                                    !(now - double(birth[j]) < st.min_tenure_days) &
-                                    !(now - double(contacted[j]) < st.contact_every_days) &
-                                    (contacts[j] < st.max_contacts) & ((arm[j] & kUnsubscribed) == 0);
-                busy[n_passed] = std::uint32_t(j);
-                n_passed += std::size_t(passes);
-            }
-            for (std::size_t q = 0; q < n_passed; ++q) {
-                const std::size_t i = chunk + busy[q];
+        // The simple filters first (not a member already, an eligible stage, tenure, contact
+        // spacing and count, not opted out), then renewal dates, score and value cap.
+        for_each_due(
+            begin, end,
+            [&](std::size_t i) {
+                const bool member = reward & (ps.effect_until_day[i] == std::numeric_limits<float>::infinity());
+                return !member & ((stage_mask >> unsigned(pop.stage[i]) & 1u) != 0) &
+                       !(now - double(pop.birth_day[i]) < st.min_tenure_days) &
+                       !(now - double(ps.last_contact_day[i]) < st.contact_every_days) &
+                       (ps.contacts[i] < st.max_contacts) & ((ps.arm[i] & kUnsubscribed) == 0);
+            },
+            [&](std::size_t i) {
                 if (st.before_renewal_days >= 0.0 || st.after_renewal_days >= 0.0) {
                     // The firm knows a contract's renewal dates: the next one, and the last one passed.
                     const double to_next = double(pop.next_event_day[i]) - now;
@@ -322,10 +298,10 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
                     const bool before = st.before_renewal_days >= 0.0 && to_next >= 0.0 && to_next <= st.before_renewal_days;
                     const bool after = st.after_renewal_days >= 0.0 && pop.repeat_purchases[i] > 0 &&
                                        since_last <= st.after_renewal_days;
-                    if (!before && !after) continue;
+                    if (!before && !after) return;
                 }
                 const double s = score(pop, i, st, now);
-                if (!(s >= st.score_min && s <= st.score_max)) continue;
+                if (!(s >= st.score_min && s <= st.score_max)) return;
                 if (value_cap > 0.0) {
                     // Never pay more than the value at stake: the incentive must fit under the cap.
                     const double value = st.score == TargetScore::PredictedMargin
@@ -333,13 +309,12 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
                                              : model_.predicted_margin_cents(firm_history(pop, i, now), st.value_horizon_weeks,
                                                                              sc_.economics.annual_discount_rate,
                                                                              sc_.economics.margin_fraction);
-                    if (!(double(st.cost_per_incentive_cents) <= value_cap * value)) continue;
+                    if (!(double(st.cost_per_incentive_cents) <= value_cap * value)) return;
                 }
                 const bool holdout = (ps.arm[i] & kControl) != 0;
                 candidates[k].push_back({s, pop.key[i], std::uint32_t(i), holdout, !selected_later});
                 t.candidates += 1;
-            }
-        }
+            });
     }
 }
 
@@ -489,21 +464,11 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
             if (c.chosen) refresh_multipliers(pop, c.index, now);
         }
     }
-    // Customers whose refresh day has come, listed without a branch (a float day d <= now
-    // exactly when d <= float_not_above(now)), then refreshed.
-    constexpr std::size_t kChunk = 256;
-    std::array<std::uint32_t, kChunk> due;
+    // Customers whose refresh day has come (a float day d <= now exactly when d <= float_not_above(now)).
     const float now_down = float_not_above(now);
-    for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
-        const std::size_t n = std::min(kChunk, end - chunk);
-        const float* day = refresh_day_.at(chunk);
-        std::size_t n_due = 0;
-        for (std::size_t j = 0; j < n; ++j) {
-            due[n_due] = std::uint32_t(j);
-            n_due += std::size_t(day[j] <= now_down);
-        }
-        for (std::size_t q = 0; q < n_due; ++q) refresh_multipliers(pop, chunk + due[q], now);
-    }
+    for_each_due(
+        begin, end, [&](std::size_t i) { return refresh_day_[i] <= now_down; },
+        [&](std::size_t i) { refresh_multipliers(pop, i, now); });
 }
 
 void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double now) {
