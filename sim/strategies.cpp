@@ -87,13 +87,23 @@ StrategyRunner::StrategyRunner(const Scenario& sc, const Behaviour& model, std::
         if (strategies_[k].kind == StrategyKind::Reward) {
             ps.reward_slot = std::int64_t(rewards_.size());
             RewardState& r = rewards_.emplace_back();
+            const RewardConfig& rc = strategies_[k].reward;
+            r.rebates = rc.rebate_fraction > 0.0;
+            r.tiers = !rc.tiers.empty();
+            // Without points per currency unit or rebates, spend moves only with purchases, which
+            // seen_purchases already tells.
+            r.by_spend = rc.points_per_currency_unit > 0.0 || r.rebates;
             r.points.allocate(first, customers);
             r.seen_purchases.allocate(first, customers);
-            r.seen_spend.allocate(first, customers);
-            r.earned_total.allocate(first, customers);
-            r.joined_day.allocate(first, customers);
-            r.period_start_day.allocate(first, customers);
-            r.period_spend_start.allocate(first, customers);
+            if (r.by_spend) r.seen_spend.allocate(first, customers);
+            if (r.tiers) {
+                r.earned_total.allocate(first, customers);
+                r.joined_day.allocate(first, customers);
+            }
+            if (r.rebates) {
+                r.period_start_day.allocate(first, customers);
+                r.period_spend_start.allocate(first, customers);
+            }
         }
         needs_selection_ = needs_selection_ || ranks(strategies_[k]);
     }
@@ -119,8 +129,13 @@ void StrategyRunner::start_customers(Population& pop, std::size_t begin, std::si
 
 std::size_t StrategyRunner::bytes_per_customer() const {
     const std::size_t per_strategy = sizeof(float) * 2 + sizeof(std::int64_t) + sizeof(std::uint8_t) + sizeof(std::uint16_t);
-    const std::size_t per_reward = sizeof(std::int32_t) + sizeof(std::uint32_t) + 3 * sizeof(std::int64_t) + 2 * sizeof(float);
-    return state_.size() * per_strategy + rewards_.size() * per_reward + sizeof(float);  // + refresh_day_
+    std::size_t per_reward = 0;
+    for (const RewardState& r : rewards_) {
+        per_reward += sizeof(std::int32_t) + sizeof(std::uint32_t) + (r.by_spend ? sizeof(std::int64_t) : 0) +
+                      (r.tiers ? sizeof(std::int64_t) + sizeof(float) : 0) +
+                      (r.rebates ? sizeof(float) + sizeof(std::int64_t) : 0);
+    }
+    return state_.size() * per_strategy + per_reward + sizeof(float);  // + refresh_day_
 }
 
 double StrategyRunner::score(const Population& pop, std::size_t i, const StrategyConfig& st, double now) const {
@@ -153,9 +168,9 @@ void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t 
         rc.points_per_currency_unit == 0.0 && tier == 0
             ? std::int64_t(purchases - r.seen_purchases[i]) * rc.points_per_purchase
             : std::int64_t(std::floor((double(purchases - r.seen_purchases[i]) * double(rc.points_per_purchase) +
-                                       double(spend - r.seen_spend[i]) * rc.points_per_currency_unit / 100.0) *
+                                       double(r.by_spend ? spend - r.seen_spend[i] : 0) * rc.points_per_currency_unit / 100.0) *
                                       earn_multiplier));
-    r.earned_total[i] += earned;
+    if (r.tiers) r.earned_total[i] += earned;
     const bool period_ended = rc.rebate_fraction > 0.0 && now - double(r.period_start_day[i]) >= rc.rebate_period_days;
     if (period_ended) {
         // The rebate period is over: pay the rebate on its spend when it reached the threshold.
@@ -174,9 +189,9 @@ void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t 
         }
     }
     // New points or spend move the goal gradient: refresh the member at this epoch.
-    if (earned != 0 || spend != r.seen_spend[i] || period_ended) refresh_day_[i] = -float(kInf);
+    if (earned != 0 || (r.by_spend && spend != r.seen_spend[i]) || period_ended) refresh_day_[i] = -float(kInf);
     r.seen_purchases[i] = purchases;
-    r.seen_spend[i] = spend;
+    if (r.by_spend) r.seen_spend[i] = spend;
     std::int64_t points = std::int64_t(r.points[i]) + earned;
     t.points_issued += earned;
     if (rc.expiry_days > 0.0 && points > 0 && now - double(pop.last_purchase_day[i]) >= rc.expiry_days) {
@@ -248,7 +263,8 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
                     const bool expiring = (rc.expiry_days > 0.0) & (points > 0) &
                                           (now - double(pop.last_purchase_day[i]) >= rc.expiry_days);
                     const bool quiet = quiet_members_only_count & (pop.repeat_purchases[i] == r->seen_purchases[i]) &
-                                       (pop.spend_cents[i] == r->seen_spend[i]) & (points < threshold) & !expiring;
+                                       (r->by_spend ? pop.spend_cents[i] == r->seen_spend[i] : true) &
+                                       (points < threshold) & !expiring;
                     const std::int64_t counted = member & quiet;
                     members += counted;
                     outstanding += counted * points;
@@ -449,11 +465,15 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
                 RewardState& r = rewards_[std::size_t(ps.reward_slot)];
                 r.points[i] = 0;
                 r.seen_purchases[i] = pop.repeat_purchases[i];
-                r.seen_spend[i] = pop.spend_cents[i];
-                r.earned_total[i] = 0;
-                r.joined_day[i] = float(now);
-                r.period_start_day[i] = float(now);
-                r.period_spend_start[i] = pop.spend_cents[i];
+                if (r.by_spend) r.seen_spend[i] = pop.spend_cents[i];
+                if (r.tiers) {
+                    r.earned_total[i] = 0;
+                    r.joined_day[i] = float(now);
+                }
+                if (r.rebates) {
+                    r.period_start_day[i] = float(now);
+                    r.period_spend_start[i] = pop.spend_cents[i];
+                }
             } else {
                 ps.effect_until_day[i] = float(now + st.effect.effect_days);
             }

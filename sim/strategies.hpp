@@ -128,14 +128,19 @@ public:
                   std::vector<StrategyOutcome>& out) const;
 
 private:
+    /// A reward program's per-customer state; a column a program's settings do not use is
+    /// not allocated.
     struct RewardState {
+        bool by_spend = false;  ///< points per currency unit or rebates: spend since the last accrual counts
+        bool tiers = false;
+        bool rebates = false;
         Column<std::int32_t> points;
         Column<std::uint32_t> seen_purchases;
-        Column<std::int64_t> seen_spend;
-        Column<std::int64_t> earned_total;      ///< points earned since joining (tiers)
-        Column<float> joined_day;
-        Column<float> period_start_day;          ///< current rebate period
-        Column<std::int64_t> period_spend_start; ///< spend_cents when the rebate period began
+        Column<std::int64_t> seen_spend;         ///< by_spend only
+        Column<std::int64_t> earned_total;       ///< points earned since joining (tiers only)
+        Column<float> joined_day;                ///< tiers only
+        Column<float> period_start_day;          ///< current rebate period (rebates only)
+        Column<std::int64_t> period_spend_start; ///< spend_cents when the rebate period began (rebates only)
     };
     struct PerStrategy {
         Column<float> last_contact_day;  ///< -inf: never contacted
