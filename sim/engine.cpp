@@ -198,8 +198,12 @@ bool gone_at(float death_day, double day) { return double(death_day) < day; }
 
 /// Reclassifies the customers [begin, end) at `now` and keeps `counts` (stage by truth) current.
 /// Customers [newcomers, end) entered during this step and are added to the counts first.
-/// Only customers whose stage or truth can have changed are reclassified: those who bought or
-/// were cancelled since `prev_now`, who left (truth) since then, or whose review day has come.
+/// Only customers whose stage or truth can have changed are reclassified: those who left (truth)
+/// or were cancelled since `prev_now`, whose review day has come, or who bought since then in a
+/// stage a purchase ends (lapsed, inactive, lost: won back; silent attrition: active). In any
+/// other stage a purchase only moves the first day the stage could change later, so the stored
+/// review day comes early and costs a spare classification then instead of one now; except with
+/// silent attrition on, where a purchase can bring that day nearer (the mean gap shrinks).
 /// `prev_now` = -inf classifies everyone and rebuilds the counts.
 void update_stages(Population& pop, std::size_t begin, std::size_t end, std::size_t newcomers, double prev_now,
                    double now, const StageRules& rules, std::array<std::int64_t, kStageCount * kTruthCount>& counts) {
@@ -220,10 +224,17 @@ void update_stages(Population& pop, std::size_t begin, std::size_t end, std::siz
     const float* last = pop.last_purchase_day.at(begin);
     const float* review = pop.review_day.at(begin);
     const float* death_day = pop.death_day.at(begin);
+    const Stage* stage = pop.stage.at(begin);
     const bool sentiment = pop.has_sentiment();
+    const bool any_purchase = rules.silent_attrition_factor > 0.0;
+    static_assert(unsigned(Stage::Inactive) == unsigned(Stage::Lapsed) + 1 &&
+                  unsigned(Stage::Lost) == unsigned(Stage::Lapsed) + 2);
     const std::size_t old_end = rebuild ? begin : newcomers;
     for (std::size_t j = 0; j < old_end - begin; ++j) {
-        candidate[j] = std::uint8_t((last[j] >= prev_f) | (review[j] <= now_down) |
+        const auto s = std::uint8_t(stage[j]);
+        const bool ended_by_purchase = any_purchase | (std::uint8_t(s - std::uint8_t(Stage::Lapsed)) <= 2) |
+                                       (s == std::uint8_t(Stage::SilentAttrition));
+        candidate[j] = std::uint8_t(((last[j] >= prev_f) & ended_by_purchase) | (review[j] <= now_down) |
                                     ((death_day[j] < now_up) != (death_day[j] < prev_up)));
     }
     for (std::size_t j = old_end - begin; j < end - begin; ++j) candidate[j] = 1;

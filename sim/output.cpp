@@ -698,8 +698,9 @@ void write_customers(const Context& ctx, hid_t file, const RunResult& r) {
     write_column(ctx, g, "stage_since_day", p.stage_since_day,
                  {"days", "when the current stage began", dim});
     write_column(ctx, g, "review_day", p.review_day,
-                 {"days", "earliest day the stage can change without a purchase or "
-                          "cancellation; +inf when only an event changes it", dim});
+                 {"days", "day by which the engine looks at the stage again: it cannot change "
+                          "earlier without an event (a purchase may put the first possible change "
+                          "later); +inf when only an event changes it", dim});
     write_column(ctx, g, "cohort", r.customer_cohort,
                  {"1", "cohort of the customer (see /cohorts/cohort)", dim});
     write_column(ctx, g, "channel", r.customer_channel,

@@ -163,7 +163,7 @@ struct Population {
     Column<std::int64_t> spend_cents;      ///< total spend, first purchase included
     Column<Stage> stage;                   ///< lifecycle stage at the last step
     Column<float> stage_since_day;         ///< when the current stage began
-    Column<float> review_day;              ///< earliest day the stage can change without an event
+    Column<float> review_day;              ///< the stage cannot change before this day without an event
 
     [[nodiscard]] std::size_t size() const { return key.size(); }
     [[nodiscard]] bool influenced() const { return !rate_mult.empty(); }
