@@ -91,6 +91,10 @@ TEST_CASE("engine: incremental stage classification equals full reclassification
                       {"population.initial_customers=5000", "population.history_days=100", "run.step_days=0.7",
                        "lifecycle.welcome_days=10", "lifecycle.lapsed_after=20", "lifecycle.inactive_after=30.5",
                        "lifecycle.lost_after=60", "lifecycle.won_back_days=15"}),
+        // Silent attrition, which a purchase can bring nearer: every purchase reclassifies.
+        scenario_file("scenarios/validation/cdnow_bgnbd.toml",
+                      {"population.initial_customers=5000", "population.history_days=100",
+                       "lifecycle.silent_attrition_factor=1.5"}),
     };
     for (const Scenario& sc : scenarios) {
         INFO(sc.source_name);
