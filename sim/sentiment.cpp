@@ -129,27 +129,33 @@ void update_sentiment(const SentimentConfig& c, const RandomKey& rk, Population&
         if (reclassify) pop.review_day[i] = float(start);
         if (mood != before) changed.push_back(std::uint32_t(i));
     };
-    // First, branch-free so that it vectorises, the common case: a content customer alive at
-    // `start` whose clocks both outlast the step only has them run down. Everyone else (an
-    // event, an unhappy or worried mood) is marked for the full update below, which then sees
-    // the clocks untouched; customers gone before `start` are left alone.
+    // First, branch-free so that it vectorises, the common case: a customer alive at `start`,
+    // content or staying unhappy, whose clocks both outlast the step only has them run down.
+    // Everyone else (an event, a mood that ends or worries) is marked for the full update
+    // below, which then sees the clocks untouched; customers gone before `start` are left alone.
     constexpr std::size_t kChunk = 256;
     std::array<std::uint8_t, kChunk> busy;
     const float start_up = float_not_below(start);
+    const float start_down = float_not_above(start);  // start >= double(u) exactly when u <= start_down
     for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
         const std::size_t n = std::min(kChunk, end - chunk);
         const float* death = pop.death_day.at(chunk);
         const std::uint8_t* moods = pop.mood.at(chunk);
+        const float* mood_until = pop.mood_until_day.at(chunk);
         float* failure = pop.failure_clock.at(chunk);
         float* consider = pop.consider_clock.at(chunk);
         for (std::size_t j = 0; j < n; ++j) {
             const std::int32_t alive = death[j] >= start_up;
-            const std::int32_t content = (moods[j] & kMoodMask) == std::uint8_t(Mood::Content);
-            const std::int32_t quiet =
-                alive & content & std::int32_t(failure[j] - h_failure >= 0.0f) & std::int32_t(consider[j] - h_consider >= 0.0f);
+            const std::int32_t mood = moods[j] & kMoodMask;
+            const std::int32_t content = mood == std::int32_t(Mood::Content);
+            const std::int32_t stays_unhappy = (mood == std::int32_t(Mood::Unhappy)) & (mood_until[j] > start_down);
+            const float h_calm = content != 0 ? h_consider : h_consider_unhappy;
+            const std::int32_t quiet = alive & (content | stays_unhappy) &
+                                       std::int32_t(failure[j] - h_failure >= 0.0f) &
+                                       std::int32_t(consider[j] - h_calm >= 0.0f);
             // x - 0 is x: the others' clocks stay as they were (h >= 0, so h x 0 is +0).
             failure[j] -= h_failure * float(quiet);
-            consider[j] -= h_consider * float(quiet);
+            consider[j] -= h_calm * float(quiet);
             busy[j] = std::uint8_t(alive & (quiet ^ 1));
         }
         for (std::size_t j = 0; j < n; ++j) {
