@@ -9,7 +9,6 @@
 #include "sim/engine.hpp"
 
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -28,6 +27,7 @@
 #include <thread>
 
 #include "models/samplers.hpp"
+#include "sim/parallel.hpp"
 #include "sim/sentiment.hpp"
 #include "sim/strategies.hpp"
 #include "sim/problems.hpp"
@@ -718,7 +718,7 @@ ShardRun simulate(const Scenario& sc, const Plan& plan, const RunOptions& option
     if (!strategies || !strategies->needs_selection()) {
         // Block by block through all steps: a block's state stays in cache.
         arena.execute([&] {
-            tbb::parallel_for(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
+            parallel_over(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
                 std::vector<StrategyTally> st(n_strategies);
                 for (std::size_t b = range.begin(); b < range.end(); ++b) {
                     const Block& block = plan.blocks[b];
@@ -741,7 +741,7 @@ ShardRun simulate(const Scenario& sc, const Plan& plan, const RunOptions& option
         // evaluating and acting.
         std::vector<BlockState> states(b1 - b0);
         arena.execute([&] {
-            tbb::parallel_for(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
+            parallel_over(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
                 for (std::size_t b = range.begin(); b < range.end(); ++b) {
                     StepTally first_cell;
                     begin_block(ctx, plan.blocks[b], states[b - b0], first_cell);
@@ -754,7 +754,7 @@ ShardRun simulate(const Scenario& sc, const Plan& plan, const RunOptions& option
         std::vector<std::vector<Candidate>> others;  // the other shards' candidates, for ranking only
         for (std::size_t s = 0; s < steps; ++s) {
             arena.execute([&] {
-                tbb::parallel_for(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
+                parallel_over(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
                     std::vector<StrategyTally> st(n_strategies);
                     for (std::size_t b = range.begin(); b < range.end(); ++b) {
                         StepTally cell;
@@ -771,7 +771,7 @@ ShardRun simulate(const Scenario& sc, const Plan& plan, const RunOptions& option
             strategies->select(per_block, plan.step_length_days[s]);
             if (exchange != nullptr) per_block.pop_back();
             arena.execute([&] {
-                tbb::parallel_for(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
+                parallel_over(blocks, [&](const tbb::blocked_range<std::size_t>& range) {
                     std::vector<StrategyTally> st(n_strategies);
                     for (std::size_t b = range.begin(); b < range.end(); ++b) {
                         BlockState& state = states[b - b0];

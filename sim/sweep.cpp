@@ -10,7 +10,8 @@
 
 #include <tbb/global_control.h>
 #include <tbb/info.h>
-#include <tbb/parallel_for.h>
+#include <tbb/blocked_range.h>
+#include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
 #include <toml++/toml.h>
@@ -36,6 +37,7 @@
 #include "sim/engine.hpp"
 #include "sim/format.hpp"
 #include "sim/mpi.hpp"
+#include "sim/parallel.hpp"
 #include "sim/problems.hpp"
 #include "sim/scenario.hpp"
 
@@ -715,7 +717,9 @@ void execute_local(const Sweep& sweep, const std::vector<std::size_t>& pending, 
             if (threads > available) control.emplace(tbb::global_control::max_allowed_parallelism, std::size_t(threads));
             tbb::task_arena arena(threads);
             arena.execute([&] {
-                tbb::parallel_for(0, threads, 1, [&](int) {
+                // One task per worker (simple_partitioner: ranges of one), each taking runs
+                // from the shared queue until it is empty.
+                parallel_over(tbb::blocked_range<int>(0, threads, 1), [&](const tbb::blocked_range<int>&) {
                     while (!halt.load() && !stop_requested(o)) {
                         const std::size_t position = next.fetch_add(1);
                         if (position >= limit) break;
@@ -728,7 +732,7 @@ void execute_local(const Sweep& sweep, const std::vector<std::size_t>& pending, 
                             fail(std::current_exception());
                         }
                     }
-                });
+                }, tbb::simple_partitioner{});
             });
         } catch (...) {
             const std::lock_guard lock(mutex);

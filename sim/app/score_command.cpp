@@ -6,7 +6,6 @@
 #include "sim/app/score_command.hpp"
 
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include <iostream>
 
 #include "sim/build_info.hpp"
+#include "sim/parallel.hpp"
 #include "sim/problems.hpp"
 #include "sim/scenario.hpp"
 #include "sim/score_io.hpp"
@@ -168,7 +168,7 @@ int run_score_command(const ScoreArgs& args, const CLI::App& sub) {
         scores.resize(n);
         const std::size_t blocks = (n + kBlock - 1) / kBlock;
         arena.execute([&] {
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks), [&](const tbb::blocked_range<std::size_t>& r) {
+            parallel_over(tbb::blocked_range<std::size_t>(0, blocks), [&](const tbb::blocked_range<std::size_t>& r) {
                 for (std::size_t b = r.begin(); b < r.end(); ++b) {
                     const std::size_t begin = b * kBlock;
                     const std::size_t end = std::min(n, begin + kBlock);
