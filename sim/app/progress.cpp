@@ -9,7 +9,6 @@
 #include <string>
 
 namespace retsim {
-namespace {
 
 std::string format_duration(double seconds) {
     if (!std::isfinite(seconds) || seconds < 0) return "--";
@@ -24,8 +23,6 @@ std::string format_duration(double seconds) {
     }
     return buf;
 }
-
-}  // namespace
 
 ProgressReporter::ProgressReporter(const Progress& progress, bool enabled) : progress_(progress) {
     if (!enabled) return;

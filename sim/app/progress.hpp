@@ -3,11 +3,15 @@
 #pragma once
 
 #include <atomic>
+#include <string>
 #include <thread>
 
 #include "sim/engine.hpp"
 
 namespace retsim {
+
+/// A duration for an ETA: "42s", "3m07s", "2h05m"; "--" when unknown (negative or not finite).
+[[nodiscard]] std::string format_duration(double seconds);
 
 class ProgressReporter {
 public:

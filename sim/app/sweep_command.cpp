@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 
+#include "sim/app/progress.hpp"
 #include "sim/build_info.hpp"
 #include "sim/format.hpp"
 #include "sim/mpi.hpp"
@@ -59,20 +60,6 @@ private:
     struct sigaction old_term_ {};
     struct sigaction old_usr1_ {};
 };
-
-std::string format_duration(double seconds) {
-    if (!std::isfinite(seconds) || seconds < 0) return "--";
-    const long s = std::lround(seconds);
-    char buffer[32];
-    if (s >= 3600) {
-        std::snprintf(buffer, sizeof buffer, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
-    } else if (s >= 60) {
-        std::snprintf(buffer, sizeof buffer, "%ldm%02lds", s / 60, s % 60);
-    } else {
-        std::snprintf(buffer, sizeof buffer, "%lds", s);
-    }
-    return buffer;
-}
 
 /// The progress line on a terminal: runs done / total, failures, rate and ETA.
 class SweepProgressLine {
