@@ -16,10 +16,11 @@
 namespace retsim {
 
 /// std::llround for non-negative x below 2^52, without the library call on the purchase path:
-/// x - trunc(x) is exact there, so halves round away from zero exactly as llround does.
+/// the conversion truncates (one instruction; std::trunc is a sequence of several without
+/// SSE4.1), x - whole is exact there, so halves round away from zero exactly as llround does.
 [[nodiscard]] inline std::int64_t round_non_negative(double x) {
-    const double whole = std::trunc(x);
-    return std::int64_t(whole) + (x - whole >= 0.5 ? 1 : 0);
+    const auto whole = std::int64_t(x);
+    return whole + (x - double(whole) >= 0.5 ? 1 : 0);
 }
 
 /// Where a model reports purchases: counts and exact money of one (group, step) cell.

@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <functional>
+#include <random>
 #include <vector>
 
 #include "models/samplers.hpp"
+#include "sim/behaviour.hpp"
 
 using namespace retsim;
 
@@ -103,4 +105,19 @@ TEST_CASE("unit: samplers stay finite at extreme shapes", "[unit]") {
         CHECK(gamma_variate(d, 1e6) > 0.0);
     }
     CHECK(poisson_variate(d, 0.0) == 0);
+}
+
+TEST_CASE("unit: cents are rounded as std::llround rounds them", "[unit]") {
+    // Halves round away from zero; the largest values keep their exact fraction.
+    for (const double x : {0.0, 0.49999999999999994, 0.5, 1.5, 2.5, 2.4999999999999996, 1e15 + 0.5,
+                           4503599627370495.5, 4503599627370496.0}) {
+        INFO(x);
+        CHECK(round_non_negative(x) == std::llround(x));
+    }
+    std::mt19937_64 bits(7);
+    std::uniform_real_distribution<double> spread(0.0, 40.0);
+    for (int k = 0; k < 100000; ++k) {
+        const double x = std::exp2(spread(bits)) - 1.0;  // 0 to 2^40 cents, every magnitude
+        REQUIRE(round_non_negative(x) == std::llround(x));
+    }
 }
