@@ -118,6 +118,14 @@ TransactionLog parse_transaction_log(const std::string& text, const std::string&
         ++problem_count;
         if (problems.size() < kMaxListedProblems) problems.add({name, line, 0, key, message});
     };
+    // Throws the problems found, with a count of those beyond the listed ones.
+    auto fail = [&] {
+        if (problem_count > problems.size()) {
+            problems.add({name, 0, 0, "",
+                          std::to_string(problem_count - problems.size()) + " more problems not listed"});
+        }
+        throw BadInput(problems);
+    };
 
     TransactionLog log;
     log.file = name;
@@ -143,13 +151,15 @@ TransactionLog parse_transaction_log(const std::string& text, const std::string&
     const int header_line_number = line_number;
     if (header_line.rfind("\xEF\xBB\xBF", 0) == 0) header_line.erase(0, 3);  // UTF-8 byte-order mark
     const std::vector<std::string> header = split_csv(header_line);
+    // Each column named like an earlier one is reported once, against the first of that name:
+    // a header of n equal names (a spreadsheet's trailing commas) gives n - 1 problems, not n^2/2.
+    std::unordered_map<std::string, std::size_t> first_column;
     for (std::size_t i = 0; i < header.size(); ++i) {
-        for (std::size_t j = 0; j < i; ++j) {
-            if (header[i] == header[j]) {
-                problem(header_line_number, header[i],
-                        "duplicate column name " + quoted(header[i]) + " (columns " + std::to_string(j + 1) +
-                            " and " + std::to_string(i + 1) + ")");
-            }
+        const auto [it, fresh] = first_column.emplace(header[i], i);
+        if (!fresh) {
+            problem(header_line_number, header[i],
+                    "duplicate column name " + quoted(header[i]) + " (columns " + std::to_string(it->second + 1) +
+                        " and " + std::to_string(i + 1) + ")");
         }
     }
     auto find_column = [&](const std::string& column, const char* option) -> long {
@@ -165,7 +175,7 @@ TransactionLog parse_transaction_log(const std::string& text, const std::string&
     const long customer_col = find_column(format.customer_column, "--customer-column");
     const long date_col = find_column(format.date_column, "--date-column");
     const long amount_col = find_column(format.amount_column, "--amount-column");
-    if (!problems.empty()) throw BadInput(problems);
+    if (!problems.empty()) fail();
 
     struct Raw {
         std::int32_t customer;
@@ -226,13 +236,7 @@ TransactionLog parse_transaction_log(const std::string& text, const std::string&
     if (problem_count == 0 && raw.empty()) {
         problem(header_line_number, "", "no transactions after the header line");
     }
-    if (!problems.empty()) {
-        if (problem_count > problems.size()) {
-            problems.add({name, 0, 0, "",
-                          std::to_string(problem_count - problems.size()) + " more problems not listed"});
-        }
-        throw BadInput(problems);
-    }
+    if (!problems.empty()) fail();
 
     log.raw_lines = raw.size();
     std::stable_sort(raw.begin(), raw.end(), [](const Raw& a, const Raw& b) {
