@@ -39,6 +39,16 @@ no_reports() {  # no_reports BUILD_DIR
   fi
 }
 fresh_reports() { rm -rf "$(reports "$1")"; mkdir -p "$(reports "$1")"; }
+# CTest in BUILD_DIR with the given arguments; on a failure, the reports are printed first.
+run_ctest() {  # run_ctest BUILD_DIR CTEST_ARGS...
+  local dir=$1
+  shift
+  if ! ctest --test-dir "$dir" --output-on-failure --timeout "$ctest_timeout" --parallel "$jobs" "$@"; then
+    no_reports "$dir"
+    exit 1
+  fi
+  no_reports "$dir"
+}
 
 t0=$(date +%s)
 echo "sanitize: AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
@@ -51,10 +61,11 @@ export UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$(reports build-asan)/report"
 # LeakSanitizer runs, so their allocations show as "<unknown module>" and no suppression can
 # name them. Address errors and UB are still checked there.
 mpi_tests='^(shards: --shard and merge, and mpirun|mpi sweep: )'
-ctest --test-dir build-asan --output-on-failure --timeout "$ctest_timeout" --parallel "$jobs" -E "$mpi_tests"
-ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" \
-  ctest --test-dir build-asan --output-on-failure --timeout "$ctest_timeout" --parallel "$jobs" -R "$mpi_tests"
-no_reports build-asan
+run_ctest build-asan -E "$mpi_tests"
+with_leaks="$ASAN_OPTIONS"
+export ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0"
+run_ctest build-asan -R "$mpi_tests"
+export ASAN_OPTIONS="$with_leaks"
 t1=$(date +%s)
 
 echo "sanitize: ThreadSanitizer on the multi-threaded tests (build-tsan)"
@@ -65,8 +76,7 @@ export TSAN_OPTIONS="$TSAN_OPTIONS:log_path=$(reports build-tsan)/report"
 # Every test that runs the engine, a sweep, a comparison or scoring on several threads, or
 # several processes (shards, MPI).
 tsan_tests='threads|thread count|^sweep: |^shards|^mpi sweep|compare'
-ctest --test-dir build-tsan --output-on-failure --timeout "$ctest_timeout" --parallel "$jobs" -R "$tsan_tests"
-no_reports build-tsan
+run_ctest build-tsan -R "$tsan_tests"
 t2=$(date +%s)
 
 t3=$t2
