@@ -18,7 +18,6 @@
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
 
-
 #if defined(__SANITIZE_THREAD__)
 #define RETSIM_TSAN 1
 #elif defined(__has_feature)

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
-#include <tbb/blocked_range.h>
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
