@@ -216,6 +216,22 @@ TEST_CASE("scoring: BG/NBD integral route is accurate at extreme parameters", "[
     }
 }
 
+TEST_CASE("scoring: BG/NBD integral route holds a far knee and a narrow peak", "[unit]") {
+    // Values of (a+b'-1)/(a-1) [1 - u^r' 2F1(r', b'; a+b'-1; z)] times P(alive), by mpmath at 80
+    // digits (a = 1 taken as 1 + 1e-50).
+    // h(p)/p's knee at p = 2e-8, far inside the first panel: the integral in p was 7.5% low.
+    CHECK(bgnbd_expected_purchases({1000, 1e-3, 1, 1}, history(0, 0, 0), 52) ==
+          Approx(18.343469858113909).epsilon(1e-12));
+    // The same knee next to a singular Beta at p = 1: was 0.2% low.
+    CHECK(bgnbd_expected_purchases({1000, 1e-3, 1, 1e-3}, history(0, 0, 0), 52) ==
+          Approx(1.0183418261057919).epsilon(1e-12));
+    // Beta(1000, 1e6 + 1), sd 3e-5 (a customer with a million purchases): h = 1 to double
+    // precision, so the value is P(alive) E[1/p] = 1001.001..; an integral in p took seconds per
+    // call. The log-Beta normalisation, a difference of lgammas near 1.3e7, costs 1e-9 of it.
+    CHECK(bgnbd_expected_purchases({1, 1e-3, 1000, 1}, history(1e6, 10, 10), 52) ==
+          Approx(1001.001001001001).epsilon(1e-8));
+}
+
 TEST_CASE("scoring: Pareto/NBD P(alive) matches the note's 2F1 form and the likelihood integral", "[unit]") {
     const std::vector<ParetoNbdParams> params{kCdnowPareto, {0.5, 15.0, 0.8, 5.0}, {1.2, 4.0, 2.0, 20.0},
                                               {0.3, 8.0, 1.0, 8.0}, {2.0, 30.0, 0.2, 2.0}};
