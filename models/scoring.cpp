@@ -35,6 +35,7 @@
 #include "models/scoring.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <boost/math/quadrature/gauss_kronrod.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
@@ -113,12 +114,12 @@ BgFresh bg_fresh(const BgNbdParams& p, const History& h) {
 
 /// E'[X(t)] by integration over the dropout probability p ~ Beta(a, b'):
 ///   E_p[h(p)/p], h(p) = 1 - (1 + p t/alpha')^-r'.
-/// Where the Beta density is singular (a < 1 at p = 0, b' < 1 at p = 1; down to 1e-3) the
-/// integral is split at p = 1/2 and that half substituted, v = (2p)^a or w = (2(1-p))^b', which
-/// makes it smooth; otherwise it is integrated in p, in panels around the density's peak.
-/// h(p)/p is flat, r' t/alpha', up to its knee near p = alpha'/(t max(r', 1)) and falls as 1/p
-/// beyond; a knee deep inside the panel next to p = 0 (a frequent buyer over a long horizon:
-/// 1e-8 at r' = 1000, t/alpha' = 52000) is integrated in log p.
+/// Where the Beta density is singular or has an infinite slope (a < 2 at p = 0, b' < 2 at p = 1;
+/// down to 1e-3) the integral is split at p = 1/2 and that half substituted, v = (2p)^a or
+/// w = (2(1-p))^b', which makes it smooth near that end; otherwise it is integrated in p, in panels around the
+/// density's peak. h(p)/p is flat, r' t/alpha', up to its knee near p = alpha'/(t max(r', 1))
+/// and falls as 1/p beyond; a knee deep inside the panel next to p = 0 (a frequent buyer over a
+/// long horizon: 1e-8 at r' = 1000, t/alpha' = 52000) is integrated in log p.
 double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
     using Integrator = boost::math::quadrature::gauss_kronrod<double, 31>;
     const double lb = log_beta(f.a, f.b);
@@ -126,27 +127,46 @@ double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
     const double rate = t / f.alpha;
     const auto h = [&](double p) { return -std::expm1(-f.r * std::log1p(p * rate)); };
     const auto h_over_p = [&](double p) { return p < 1e-200 ? f.r * rate : h(p) / p; };
-    const auto density_h = [&](double p) {  // Beta density times h(p)/p, for a, b' >= 1
+    const auto density_h = [&](double p) {  // Beta density times h(p)/p, for 0 < p < 1
         return std::exp((f.a - 1.0) * std::log(p) + (f.b - 1.0) * std::log1p(-p) - lb) * h_over_p(p);
     };
-    // The integral of density_h over [0, hi], for a >= 1. Past the knee, in s = log p, the
+    // The integral of density_h over [0, hi], for a >= 2. Past the knee, in s = log p, the
     // integrand density_h(p) p is smooth on panels 2 wide; below the knee it falls as e^(a s),
     // so 40 below it the rest is under e^-40 of it.
     const double knee = 1.0 / (rate * std::max(f.r, 1.0));
-    const auto from_zero = [&](double hi) {
-        if (!(knee < hi / 16.0)) return Integrator::integrate(density_h, 0.0, hi, kQuadratureDepth, kQuadratureTolerance);
-        const auto in_log = [&](double s) {
-            const double p = std::exp(s);
-            return density_h(p) * p;
-        };
-        const double s_hi = std::log(hi);
+    // The integral of f(s) over [s_lo, s_hi] on equal panels at most 2 wide (no sliver of a last
+    // panel, which Boost would refine to the full depth); f is an integrand in s = log x.
+    const auto in_log = [&](const auto& f, double s_lo, double s_hi) {
+        if (!(s_hi > s_lo)) return 0.0;
+        const int n = int(std::ceil((s_hi - s_lo) / 2.0));
+        const double width = (s_hi - s_lo) / n;
         double total = 0.0;
-        for (double s = std::log(knee) - 40.0; s < s_hi; s += 2.0) {
-            total += Integrator::integrate(in_log, s, std::min(s + 2.0, s_hi), kQuadratureDepth, kQuadratureTolerance);
+        for (int j = 0; j < n; ++j) {
+            const double hi = j + 1 == n ? s_hi : s_lo + (j + 1) * width;
+            total += Integrator::integrate(f, s_lo + j * width, hi, kQuadratureDepth, kQuadratureTolerance);
         }
         return total;
     };
-    if (f.a >= 1.0 && f.b >= 1.0) {
+    const auto density_h_log_p = [&](double s) {
+        const double p = std::exp(s);
+        return density_h(p) * p;
+    };
+    // The half next to an end x = 0 (x = p, or 1 - p) where the Beta density goes as x^(e-1),
+    // e < 2, by u = (2x)^e, which makes that end smooth. In u the integrand is flat below
+    // x = e^s_flat, while a step in x (the knee, or where the other Beta factor starts to fall)
+    // is only about e wide in log u: so in u up to e^s_flat, in s = log x beyond.
+    const auto near_end = [&](const auto& in_u, double e, double s_flat, const auto& in_log_x) {
+        // Mapped to [-1, 1]: Boost would hold a panel w wide to w/2 times the tolerance.
+        const double half = 0.5 * std::exp(e * (s_flat + ln2));
+        const double flat = half * Integrator::integrate([&](double u) { return in_u(half * (1.0 + u)); }, -1.0, 1.0,
+                                                         kQuadratureDepth, kQuadratureTolerance);
+        return flat + in_log(in_log_x, s_flat, -ln2);
+    };
+    const auto from_zero = [&](double hi) {
+        if (!(knee < hi / 16.0)) return Integrator::integrate(density_h, 0.0, hi, kQuadratureDepth, kQuadratureTolerance);
+        return in_log(density_h_log_p, std::log(knee) - 40.0, std::log(hi));
+    };
+    if (f.a >= 2.0 && f.b >= 2.0) {
         // A density without singularities can still be a narrow peak (sd 3e-5 at a = 1000,
         // b' = 1e6): panels at the mean +- 1, 2, 4, .., 64 standard deviations keep every panel
         // smooth (the density is log-concave, so beyond 64 there is next to nothing).
@@ -175,25 +195,27 @@ double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
         return std::max(0.0, total * sd);
     }
     double left, right;
-    if (f.a < 1.0) {
+    if (f.a < 2.0) {
         const double scale = -f.a * ln2 - std::log(f.a) - lb;
-        left = Integrator::integrate(
-            [&](double v) {
-                const double p = std::exp(std::log(v) / f.a - ln2);
-                return std::exp(scale + (f.b - 1.0) * std::log1p(-p)) * h_over_p(p);
-            },
-            0.0, 1.0, kQuadratureDepth, kQuadratureTolerance);
+        const auto in_v = [&](double v) {
+            const double p = std::exp(std::log(v) / f.a - ln2);
+            return std::exp(scale + (f.b - 1.0) * std::log1p(-p)) * h_over_p(p);
+        };
+        left = near_end(in_v, f.a, std::log(std::min({knee, 1.0 / f.b, 0.5})) - 32.0, density_h_log_p);
     } else {
         left = from_zero(0.5);
     }
-    if (f.b < 1.0) {
+    if (f.b < 2.0) {
         const double scale = -f.b * ln2 - std::log(f.b) - lb;
-        right = Integrator::integrate(
-            [&](double w) {
-                const double q = std::exp(std::log(w) / f.b - ln2);  // 1 - p
-                return std::exp(scale + (f.a - 2.0) * std::log1p(-q)) * h(1.0 - q);
-            },
-            0.0, 1.0, kQuadratureDepth, kQuadratureTolerance);
+        const auto in_w = [&](double w) {
+            const double q = std::exp(std::log(w) / f.b - ln2);  // 1 - p
+            return std::exp(scale + (f.a - 2.0) * std::log1p(-q)) * h(1.0 - q);
+        };
+        const auto in_log_q = [&](double s) {
+            const double q = std::exp(s);
+            return std::exp((f.a - 2.0) * std::log1p(-q) + f.b * s - lb) * h(1.0 - q);
+        };
+        right = near_end(in_w, f.b, std::log(std::min(1.0 / f.a, 0.5)) - 32.0, in_log_q);
     } else {
         right = Integrator::integrate(density_h, 0.5, 1.0, kQuadratureDepth, kQuadratureTolerance);
     }
@@ -292,7 +314,7 @@ void bg_fresh_expected_chunk(const BgFresh& f, const double* t, int m, double* o
         // lost (the largest term against the result), integrate instead.
         const int k = m - 1;
         const double result = -c * (ell[k] + u_am1[k] * sum[k]);
-        if (ok && !(c * u_am1[k] * peak * kSeriesMaxLoss < result)) ok = false;
+        if (ok && !(c * u_am1[k] * peak * std::numeric_limits<double>::epsilon() < kSeriesMaxLoss * result)) ok = false;
     }
     for (int k = 0; k < m; ++k) {
         if (!(t[k] > 0.0)) {

@@ -216,7 +216,7 @@ TEST_CASE("scoring: BG/NBD integral route is accurate at extreme parameters", "[
     }
 }
 
-TEST_CASE("scoring: BG/NBD integral route holds a far knee and a narrow peak", "[unit]") {
+TEST_CASE("scoring: BG/NBD expectation holds far knees, narrow peaks and cancelling series", "[unit]") {
     // Values of (a+b'-1)/(a-1) [1 - u^r' 2F1(r', b'; a+b'-1; z)] times P(alive), by mpmath at 80
     // digits (a = 1 taken as 1 + 1e-50).
     // h(p)/p's knee at p = 2e-8, far inside the first panel: the integral in p was 7.5% low.
@@ -230,6 +230,15 @@ TEST_CASE("scoring: BG/NBD integral route holds a far knee and a narrow peak", "
     // call. The log-Beta normalisation, a difference of lgammas near 1.3e7, costs 1e-9 of it.
     CHECK(bgnbd_expected_purchases({1, 1e-3, 1000, 1}, history(1e6, 10, 10), 52) ==
           Approx(1001.001001001001).epsilon(1e-8));
+    // The worst of 400 random cases (r, alpha, a, b log-uniform over 1e-3..1e3): a series that
+    // cancels (was 7e-8 off: its loss test lacked the factor epsilon), a Beta peak 1e-3 wide
+    // next to a singular end (was 2e-8 off), a Beta end with infinite slope (was 3e-10 off).
+    CHECK(bgnbd_expected_purchases({267.568, 105.513, 0.00191537, 52.2684}, history(0, 0, 50), 520) ==
+          Approx(891.1388495338911).epsilon(1e-10));
+    CHECK(bgnbd_expected_purchases({0.0573931, 2.21276, 0.974049, 10.4051}, history(1000, 0.5, 0.5), 52) ==
+          Approx(3143.0692097320748).epsilon(1e-10));
+    CHECK(bgnbd_expected_purchases({0.00145016, 0.00436586, 374.708, 0.117269}, history(1, 0.5, 0.5), 1) ==
+          Approx(0.00020854924176492136).epsilon(1e-10));
 }
 
 TEST_CASE("scoring: Pareto/NBD P(alive) matches the note's 2F1 form and the likelihood integral", "[unit]") {
