@@ -35,11 +35,11 @@
 #include "models/scoring.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <boost/math/quadrature/gauss_kronrod.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "models/vector_math.hpp"
@@ -116,10 +116,11 @@ BgFresh bg_fresh(const BgNbdParams& p, const History& h) {
 ///   E_p[h(p)/p], h(p) = 1 - (1 + p t/alpha')^-r'.
 /// Where the Beta density is singular or has an infinite slope (a < 2 at p = 0, b' < 2 at p = 1;
 /// down to 1e-3) the integral is split at p = 1/2 and that half substituted, v = (2p)^a or
-/// w = (2(1-p))^b', which makes it smooth near that end; otherwise it is integrated in p, in panels around the
-/// density's peak. h(p)/p is flat, r' t/alpha', up to its knee near p = alpha'/(t max(r', 1))
-/// and falls as 1/p beyond; a knee deep inside the panel next to p = 0 (a frequent buyer over a
-/// long horizon: 1e-8 at r' = 1000, t/alpha' = 52000) is integrated in log p.
+/// w = (2(1-p))^b', which makes it smooth near that end; otherwise it is integrated in p, in
+/// panels around the density's peak. h(p)/p is flat, r' t/alpha', up to its knee near
+/// p = alpha'/(t max(r', 1)) and falls as 1/p beyond; a knee deep inside the panel next to
+/// p = 0 (a frequent buyer over a long horizon: 1e-8 at r' = 1000, t/alpha' = 52000) is
+/// integrated in log p.
 double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
     using Integrator = boost::math::quadrature::gauss_kronrod<double, 31>;
     const double lb = log_beta(f.a, f.b);
@@ -130,20 +131,17 @@ double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
     const auto density_h = [&](double p) {  // Beta density times h(p)/p, for 0 < p < 1
         return std::exp((f.a - 1.0) * std::log(p) + (f.b - 1.0) * std::log1p(-p) - lb) * h_over_p(p);
     };
-    // The integral of density_h over [0, hi], for a >= 2. Past the knee, in s = log p, the
-    // integrand density_h(p) p is smooth on panels 2 wide; below the knee it falls as e^(a s),
-    // so 40 below it the rest is under e^-40 of it.
     const double knee = 1.0 / (rate * std::max(f.r, 1.0));
-    // The integral of f(s) over [s_lo, s_hi] on equal panels at most 2 wide (no sliver of a last
-    // panel, which Boost would refine to the full depth); f is an integrand in s = log x.
-    const auto in_log = [&](const auto& f, double s_lo, double s_hi) {
+    // The integral of g(s) over [s_lo, s_hi] on equal panels at most 2 wide (no sliver of a last
+    // panel, which Boost would refine to the full depth); g is an integrand in s = log x.
+    const auto in_log = [&](const auto& g, double s_lo, double s_hi) {
         if (!(s_hi > s_lo)) return 0.0;
         const int n = int(std::ceil((s_hi - s_lo) / 2.0));
         const double width = (s_hi - s_lo) / n;
         double total = 0.0;
         for (int j = 0; j < n; ++j) {
             const double hi = j + 1 == n ? s_hi : s_lo + (j + 1) * width;
-            total += Integrator::integrate(f, s_lo + j * width, hi, kQuadratureDepth, kQuadratureTolerance);
+            total += Integrator::integrate(g, s_lo + j * width, hi, kQuadratureDepth, kQuadratureTolerance);
         }
         return total;
     };
@@ -162,8 +160,13 @@ double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
                                                          kQuadratureDepth, kQuadratureTolerance);
         return flat + in_log(in_log_x, s_flat, -ln2);
     };
+    // The integral of density_h over [0, hi], for a >= 2. Past the knee, in s = log p, the
+    // integrand density_h(p) p is smooth on panels 2 wide; below the knee it falls as e^(a s),
+    // so 40 below it the rest is under e^-40 of it.
     const auto from_zero = [&](double hi) {
-        if (!(knee < hi / 16.0)) return Integrator::integrate(density_h, 0.0, hi, kQuadratureDepth, kQuadratureTolerance);
+        if (!(knee < hi / 16.0)) {
+            return Integrator::integrate(density_h, 0.0, hi, kQuadratureDepth, kQuadratureTolerance);
+        }
         return in_log(density_h_log_p, std::log(knee) - 40.0, std::log(hi));
     };
     if (f.a >= 2.0 && f.b >= 2.0) {
@@ -179,13 +182,14 @@ double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
         const double sd = std::sqrt(mean * (1.0 - mean) / (f.a + f.b + 1.0));
         const auto density_h_z = [&](double z) { return density_h(std::clamp(mean + z * sd, 0.0, 1.0)); };
         const double z_end = (1.0 - mean) / sd;
-        double total = 0.0, lo = -mean / sd;
+        const double z_start = -mean / sd;
+        double total = 0.0, lo = z_start;
         for (double k : {-64.0, -32.0, -16.0, -8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0,
                          z_end}) {
             const double hi = std::min(z_end, k);
             if (!(hi > lo)) continue;
             const double p_hi = mean + hi * sd;
-            if (lo == -mean / sd && knee < p_hi / 16.0) {
+            if (lo == z_start && knee < p_hi / 16.0) {  // the panel from p = 0 holds the knee
                 total += from_zero(p_hi) / sd;
             } else {
                 total += Integrator::integrate(density_h_z, lo, hi, kQuadratureDepth, kQuadratureTolerance);
@@ -310,11 +314,12 @@ void bg_fresh_expected_chunk(const BgFresh& f, const double* t, int m, double* o
         double peak = 0.0;
         ok = bg_series_sweep(e, c, f.a, z, stop, m, sum, peak);
         // Large a makes the terms grow to ~e^(a z) before they fall, and u^(a-1) S then cancels
-        // against L: when more than kSeriesMaxLoss of the result's relative precision would be
-        // lost (the largest term against the result), integrate instead.
+        // against L: when the rounding of the largest term (its size times machine epsilon) is
+        // more than kSeriesMaxLoss of the result, integrate instead.
         const int k = m - 1;
         const double result = -c * (ell[k] + u_am1[k] * sum[k]);
-        if (ok && !(c * u_am1[k] * peak * std::numeric_limits<double>::epsilon() < kSeriesMaxLoss * result)) ok = false;
+        const double peak_rounding = c * u_am1[k] * peak * std::numeric_limits<double>::epsilon();
+        if (ok && !(peak_rounding < kSeriesMaxLoss * result)) ok = false;
     }
     for (int k = 0; k < m; ++k) {
         if (!(t[k] > 0.0)) {
