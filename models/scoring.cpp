@@ -181,13 +181,11 @@ double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
                                                          kQuadratureDepth, kQuadratureTolerance);
         return flat + in_log(in_log_x, s_flat, -ln2);
     };
-    // The integral of density_h over [0, hi], for a >= 2. Past the knee, in s = log p, the
-    // integrand density_h(p) p is smooth on panels 2 wide; below the knee it falls as e^(a s),
-    // so 40 below it the rest is under e^-40 of it.
-    const auto from_zero = [&](double hi) {
-        if (!(knee < hi / 16.0)) {
-            return Integrator::integrate(density_h, 0.0, hi, kQuadratureDepth, kQuadratureTolerance);
-        }
+    // For a >= 2, the integral of density_h over [0, hi] when the knee lies far inside it
+    // (knee_within(hi)), in s = log p: past the knee density_h(p) p is smooth on panels 2 wide;
+    // below it falls as e^(a s), so 40 below the knee the rest is under e^-40 of it.
+    const auto knee_within = [&](double hi) { return knee < hi / 16.0; };
+    const auto from_zero_in_log = [&](double hi) {
         return in_log(density_h_log_p, std::log(knee) - 40.0, std::log(hi));
     };
     if (f.a >= 2.0 && f.b >= 2.0) {
@@ -210,8 +208,8 @@ double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
             const double hi = std::min(z_end, k);
             if (!(hi > lo)) continue;
             const double p_hi = mean + hi * sd;
-            if (lo == z_start && knee < p_hi / 16.0) {  // the panel from p = 0 holds the knee
-                total += from_zero(p_hi) / sd;
+            if (lo == z_start && knee_within(p_hi)) {  // the panel from p = 0 holds the knee
+                total += from_zero_in_log(p_hi) / sd;
             } else {
                 total += Integrator::integrate(density_h_z, lo, hi, kQuadratureDepth, kQuadratureTolerance);
             }
@@ -228,7 +226,8 @@ double bg_fresh_expected_quadrature(const BgFresh& f, double t) {
         };
         left = near_end(in_v, f.a, std::log(std::min({knee, 1.0 / f.b, 0.5})) - 32.0, density_h_log_p);
     } else {
-        left = from_zero(0.5);
+        left = knee_within(0.5) ? from_zero_in_log(0.5)
+                                : Integrator::integrate(density_h, 0.0, 0.5, kQuadratureDepth, kQuadratureTolerance);
     }
     if (f.b < 2.0) {
         const double scale = -f.b * ln2 - std::log(f.b) - lb;
