@@ -2,6 +2,8 @@
 #include "models/bgnbd.hpp"
 
 #include <algorithm>
+#include <array>
+#include <span>
 
 #include "models/firm_prediction.hpp"
 #include "models/purchase_events.hpp"
@@ -84,53 +86,95 @@ public:
         }
     }
 
+    // Purchases of all buyers of a chunk, one purchase each per wave. A customer's purchases
+    // form a chain (each wait starts at the previous purchase), and one customer's chain ends
+    // at a random length, which a branch cannot predict; a wave instead hashes the next random
+    // block of every buyer still in the step in one loop (independent blocks overlap in the
+    // multiplier), then makes those purchases and keeps, without a branch, the buyers whose
+    // next purchase still falls in the step. The draws, and so the results, are those of
+    // buying customer by customer.
     void advance(Population& pop, std::size_t begin, std::size_t end, double until_day,
                  const RandomKey& rk, PurchaseSink& sink) const override {
-        // Tallies and a customer's running figures in locals, stored once per customer: a
-        // store to a column cannot then make the compiler reload them (both are int64).
-        PurchaseSink tally = sink;
+        PurchaseSink tally = sink;  // in a local: a store to a column cannot make it reload
         // The customers who buy before until_day (t < until_day exactly when the float t is
-        // below float_not_below(until_day)).
+        // below float_not_below(until_day)). death_day is +inf unless planned (a customer
+        // leaving for a competitor).
         const float until_up = float_not_below(until_day);
-        for_each_due(
-            begin, end,
-            [&](std::size_t i) { return (pop.next_event_day[i] < until_up) & (pop.next_event_day[i] < pop.death_day[i]); },
-            [&](std::size_t i) { buy(pop, i, until_day, rk, tally); });
-        sink = tally;
-    }
-
-    /// Customer i's purchases from its next event up to until_day (exclusive); it has one.
-    /// death_day is +inf unless planned (a customer leaving for a competitor).
-    void buy(Population& pop, std::size_t i, double until_day, const RandomKey& rk, PurchaseSink& tally) const {
-        double t = pop.next_event_day[i];
-        const double death = pop.death_day[i];
-        const double rate = rate_mult(pop, i);
-        const double lambda = double(pop.lambda_per_day[i]) * rate;
-        // Strategies and moods multiply the risk of leaving per unit of time. Here leaving
-        // happens at purchases, so the chance per purchase is scaled by risk / rate: a
-        // customer who only buys faster does not leave sooner for it.
-        const double p = std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i) / rate);
-        const std::uint64_t key = pop.key[i];
-        std::uint32_t n = pop.repeat_purchases[i];
-        std::int64_t spent = 0;
-        double last = t;
-        do {
-            Draws e(rk, key, Stream::Purchase, ++n);
-            const std::int64_t cents = purchase_cents(pop, i, spend_, e);
-            tally.record(cents, true);
-            spent += cents;
-            last = t;
-            if (e.uniform() < p) {
-                pop.death_day[i] = float(t);
-                t = kNever;
-                break;
+        const auto due = [&](std::size_t i) {
+            return (pop.next_event_day[i] < until_up) & (pop.next_event_day[i] < pop.death_day[i]);
+        };
+        list_due(begin, end, due, [&](std::span<const std::uint32_t> buyers) {
+            // Per buyer (q-th of the chunk): the next purchase day, purchases so far, spend this
+            // step, last purchase day, rate and chance of leaving at a purchase.
+            std::array<double, kDueChunk> t, last, lambda, leave;
+            std::array<std::uint32_t, kDueChunk> n;
+            std::array<std::int64_t, kDueChunk> spent;
+            std::array<std::uint16_t, kDueChunk> active;  // buyers still buying in this step
+            std::array<Draws::Block, kDueChunk> block;   // of each active buyer's next purchase
+            static_assert(kDueChunk <= 65536);
+            for (std::size_t q = 0; q < buyers.size(); ++q) {
+                const std::size_t i = buyers[q];
+                t[q] = pop.next_event_day[i];
+                n[q] = pop.repeat_purchases[i];
+                spent[q] = 0;
+                const double rate = rate_mult(pop, i);
+                lambda[q] = double(pop.lambda_per_day[i]) * rate;
+                // Strategies and moods multiply the risk of leaving per unit of time. Here leaving
+                // happens at purchases, so the chance per purchase is scaled by risk / rate: a
+                // customer who only buys faster does not leave sooner for it.
+                leave[q] = std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i) / rate);
+                active[q] = std::uint16_t(q);
             }
-            t += e.exponential() / lambda;
-        } while (t < until_day && t < death);
-        pop.repeat_purchases[i] = n;
-        pop.spend_cents[i] += spent;
-        pop.last_purchase_day[i] = float(last);
-        pop.next_event_day[i] = float(t);
+            std::size_t n_active = buyers.size();
+            while (n_active > 0) {
+                for (std::size_t a = 0; a < n_active; ++a) {
+                    const std::size_t q = active[a];
+                    block[a] = Draws::first_block(rk, pop.key[buyers[q]], Stream::Purchase, n[q] + 1);
+                }
+                std::size_t still = 0;
+                for (std::size_t a = 0; a < n_active; ++a) {
+                    const std::size_t q = active[a];
+                    const std::size_t i = buyers[q];
+                    ++n[q];
+                    // The spend, whether the customer leaves at this purchase, and the wait to the
+                    // next: straight from the block when each first try is accepted, else through
+                    // Draws (the same words, so the same values).
+                    std::int64_t cents;
+                    bool leaves;
+                    double wait;
+                    const std::uint64_t* words = block[a].v;
+                    int used;
+                    if (!(first_try_purchase_cents(pop, i, spend_, words, used, cents) &&
+                          ((leaves = Draws::uniform_from(words[used]) < leave[q]) ||
+                           exponential_first_try(words[used + 1], wait)))) {
+                        Draws e(rk, pop.key[i], Stream::Purchase, n[q], block[a]);
+                        cents = purchase_cents(pop, i, spend_, e);
+                        leaves = e.uniform() < leave[q];
+                        if (!leaves) wait = e.exponential();
+                    }
+                    tally.record(cents, true);
+                    spent[q] += cents;
+                    last[q] = t[q];
+                    if (leaves) {
+                        pop.death_day[i] = float(t[q]);
+                        t[q] = kNever;
+                        continue;
+                    }
+                    t[q] += wait / lambda[q];
+                    active[still] = std::uint16_t(q);
+                    still += std::size_t((t[q] < until_day) & (t[q] < double(pop.death_day[i])));
+                }
+                n_active = still;
+            }
+            for (std::size_t q = 0; q < buyers.size(); ++q) {
+                const std::size_t i = buyers[q];
+                pop.repeat_purchases[i] = n[q];
+                pop.spend_cents[i] += spent[q];
+                pop.last_purchase_day[i] = float(last[q]);
+                pop.next_event_day[i] = float(t[q]);
+            }
+        });
+        sink = tally;
     }
 
     bool revive(Population& pop, std::size_t i, double now, Draws& d) const override {

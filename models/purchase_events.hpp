@@ -23,6 +23,15 @@ inline std::int64_t purchase_cents(const Population& pop, std::size_t i, const S
     return with_spend_multiplier(pop, i, spend.draw_cents(e, pop, i));
 }
 
+/// purchase_cents from the first words of the purchase's draws, when its samplers accept their
+/// first tries (SpendModel::first_try_cents).
+inline bool first_try_purchase_cents(const Population& pop, std::size_t i, const SpendModel& spend,
+                                     const std::uint64_t* words, int& used, std::int64_t& cents) {
+    if (!spend.first_try_cents(words, used, pop, i, cents)) return false;
+    cents = with_spend_multiplier(pop, i, cents);
+    return true;
+}
+
 /// Total spend of n purchases of customer i.
 inline std::int64_t purchases_cents(const Population& pop, std::size_t i, const SpendModel& spend, Draws& e,
                                     double n) {

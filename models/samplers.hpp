@@ -41,6 +41,57 @@ inline double gamma_variate_shape_ge1(Draws& d, const GammaShape& shape) {
 }
 inline double gamma_variate_shape_ge1(Draws& d, double shape) { return gamma_variate_shape_ge1(d, GammaShape(shape)); }
 
+// First tries. Most draws of a ziggurat or of Marsaglia-Tsang are accepted at their first try,
+// from one or two words; these give that value, bit for bit, straight from the words of a
+// Draws block, or false when the first try is not accepted and the caller must draw through
+// Draws (from the same words, so with the same result). A purchase made this way needs no
+// Draws object and no branch on which word comes next (tests/test_models.cpp checks every
+// accepted value against Draws over a million words).
+
+/// Boost.Random's ziggurat (1.74, Debian 12): the bucket and the fraction of its first try
+/// from one 64-bit word (boost::random::detail::generate_int_float_pair<double, 8>: the low 8
+/// bits are the bucket, the other 56 the fraction, of which Boost clears bit 11).
+struct ZigguratTry {
+    int bucket;
+    double fraction;
+    explicit ZigguratTry(std::uint64_t word)
+        : bucket(int(word & 0xff)), fraction(double((word & ~(std::uint64_t{1} << 11)) >> 8) * 0x1.0p-56) {}
+};
+
+/// Standard normal of Draws::normal() from its first word, when its first try is accepted.
+inline bool normal_first_try(std::uint64_t word, double& out) {
+    const double* table_x = boost::random::detail::normal_table<double>::table_x;
+    const ZigguratTry z(word);
+    const int sign = (z.bucket & 1) * 2 - 1;
+    const int i = z.bucket >> 1;
+    const double x = z.fraction * table_x[i];
+    out = x * sign * 1.0 + 0.0;  // as unit_normal_distribution, then normal_distribution(0, 1)
+    return x < table_x[i + 1];
+}
+
+/// Standard exponential of Draws::exponential() from its first word, when its first try is accepted.
+inline bool exponential_first_try(std::uint64_t word, double& out) {
+    const double* table_x = boost::random::detail::exponential_table<double>::table_x;
+    const ZigguratTry z(word);
+    const double x = z.fraction * table_x[z.bucket];
+    out = (0.0 + x) / 1.0;  // as unit_exponential_distribution, then exponential_distribution(1)
+    return x < table_x[z.bucket + 1];
+}
+
+/// gamma_variate_shape_ge1 from its first two words (the normal, then the uniform), when the
+/// normal's first try and Marsaglia-Tsang's first try accept.
+inline bool gamma_shape_ge1_first_try(std::uint64_t w0, std::uint64_t w1, const GammaShape& shape, double& out) {
+    double x;
+    if (!normal_first_try(w0, x)) return false;
+    double v = 1.0 + shape.c * x;
+    if (v <= 0.0) return false;
+    v = v * v * v;
+    const double u = Draws::uniform_from(w1);
+    const double x2 = x * x;
+    out = shape.d * v;
+    return u < 1.0 - 0.0331 * x2 * x2 || std::log(u) < 0.5 * x2 + shape.d * (1.0 - v + std::log(v));
+}
+
 /// Natural log of a standard Gamma(shape, 1) variate; shape > 0. Finite for any shape.
 inline double log_gamma_variate(Draws& d, double shape) {
     if (shape >= 1.0) return std::log(gamma_variate_shape_ge1(d, shape));

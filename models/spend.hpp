@@ -59,6 +59,22 @@ public:
         const double z = gg_.p >= 1.0 ? gamma_variate_shape_ge1(d, p_shape_) : gamma_variate(d, gg_.p);
         return round_non_negative(z / double(pop.spend_rate[i]));
     }
+    /// draw_cents from the first words of the purchase's draws, without a Draws object: true,
+    /// with `used` words taken, when each sampler accepts its first try (most purchases);
+    /// false when one does not, and the caller draws through Draws from the same words.
+    [[nodiscard]] bool first_try_cents(const std::uint64_t* words, int& used, const Population& pop, std::size_t i,
+                                       std::int64_t& cents) const {
+        if (kind_ == Kind::Fixed) {
+            used = 0;
+            cents = price_cents_;
+            return true;
+        }
+        double z;
+        used = 2;
+        if (gg_.p < 1.0 || !gamma_shape_ge1_first_try(words[0], words[1], p_shape_, z)) return false;
+        cents = round_non_negative(z / double(pop.spend_rate[i]));
+        return true;
+    }
     /// Total spend of n purchases by customer i, rounded to the cent once: a sum of n
     /// Gamma(p, nu) spends is Gamma(n p, nu), so one draw replaces n.
     [[nodiscard]] std::int64_t draw_sum_cents(Draws& d, const Population& pop, std::size_t i, double n) const {

@@ -10,6 +10,8 @@
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "sim/lifecycle.hpp"
@@ -102,23 +104,33 @@ private:
     return double(f) < x ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
 }
 
-/// Calls act(i) for each customer i in [begin, end) for which due(i) holds, in order. The test
-/// runs first over a chunk of customers, listing the due ones without a branch, so that a test
-/// that holds for about half of them costs no branch mispredictions; `act` then runs on the
-/// list. `due` must not depend on what `act` does to other customers of the chunk.
-template <class Due, class Act>
-void for_each_due(std::size_t begin, std::size_t end, Due&& due, Act&& act) {
-    constexpr std::size_t kChunk = 256;
-    std::array<std::uint32_t, kChunk> listed;
-    for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
-        const std::size_t n = std::min(kChunk, end - chunk);
+/// Calls on_list(due_customers) for each chunk of at most kDueChunk customers of [begin, end),
+/// with the (absolute) indices i of the chunk's customers for which due(i) holds, in order. The
+/// test runs over the whole chunk first, listing the due customers without a branch, so that a
+/// test that holds for about half of them costs no branch mispredictions. `due` must not
+/// depend on what on_list does to the customers of the chunk.
+inline constexpr std::size_t kDueChunk = 256;
+template <class Due, class OnList>
+void list_due(std::size_t begin, std::size_t end, Due&& due, OnList&& on_list) {
+    std::array<std::uint32_t, kDueChunk> listed;
+    for (std::size_t chunk = begin; chunk < end; chunk += kDueChunk) {
+        const std::size_t n = std::min(kDueChunk, end - chunk);
         std::size_t n_listed = 0;
         for (std::size_t j = 0; j < n; ++j) {
-            listed[n_listed] = std::uint32_t(j);
+            listed[n_listed] = std::uint32_t(chunk + j);
             n_listed += std::size_t(bool(due(chunk + j)));
         }
-        for (std::size_t q = 0; q < n_listed; ++q) act(chunk + listed[q]);
+        on_list(std::span<const std::uint32_t>(listed.data(), n_listed));
     }
+}
+
+/// Calls act(i) for each customer i in [begin, end) for which due(i) holds, in order (listed
+/// a chunk at a time, as by list_due).
+template <class Due, class Act>
+void for_each_due(std::size_t begin, std::size_t end, Due&& due, Act&& act) {
+    list_due(begin, end, std::forward<Due>(due), [&](std::span<const std::uint32_t> customers) {
+        for (const std::uint32_t i : customers) act(std::size_t(i));
+    });
 }
 
 struct Population {

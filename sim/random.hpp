@@ -52,13 +52,28 @@ public:
     Draws(const RandomKey& key, std::uint64_t subject, Stream stream, std::uint64_t event)
         : ctr_{{subject, std::uint64_t(stream) << 32, event, 0}}, key_{{key.seed, key.replicate}} {}
 
+    /// The first four words of an event's draws, computed apart from their use: a loop that
+    /// hashes the first blocks of many independent events keeps the multiplier busy, where
+    /// one event at a time waits on each block's ten dependent rounds.
+    using Block = r123::Philox4x64::ctr_type;
+    [[nodiscard]] static Block first_block(const RandomKey& key, std::uint64_t subject, Stream stream,
+                                           std::uint64_t event) {
+        return r123::Philox4x64()({{subject, std::uint64_t(stream) << 32, event, 0}}, {{key.seed, key.replicate}});
+    }
+    /// The same draws as Draws(key, subject, stream, event), given its first_block.
+    Draws(const RandomKey& key, std::uint64_t subject, Stream stream, std::uint64_t event, const Block& first)
+        : ctr_{{subject, std::uint64_t(stream) << 32, event, 1}}, key_{{key.seed, key.replicate}}, out_(first),
+          used_(0) {}
+
     /// Next 64 random bits.
     std::uint64_t bits() {
         if (used_ == 4) refill();
         return out_.v[used_++];
     }
     /// Uniform on the open interval (0, 1), 53-bit resolution.
-    double uniform() { return (double(bits() >> 11) + 0.5) * 0x1.0p-53; }
+    double uniform() { return uniform_from(bits()); }
+    /// The uniform that the word `bits` gives.
+    static double uniform_from(std::uint64_t bits) { return (double(bits >> 11) + 0.5) * 0x1.0p-53; }
     /// Standard exponential (Boost.Random's ziggurat: portable, and rarely needs a log).
     double exponential() {
         Engine e{*this};

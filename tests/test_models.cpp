@@ -121,3 +121,54 @@ TEST_CASE("unit: cents are rounded as std::llround rounds them", "[unit]") {
         REQUIRE(round_non_negative(x) == std::llround(x));
     }
 }
+
+TEST_CASE("unit: a block computed apart and the first tries give the draws of Draws", "[unit]") {
+    // The purchase loop hashes each purchase's first block ahead and takes its spend, leaving
+    // test and wait from that block's words when every sampler accepts its first try; results
+    // must stay those of drawing through Draws. A million events of varied subjects.
+    const RandomKey rk{20260101, 3};
+    const GammaShape shape6(6.0), shape1(1.0), shape40(40.0);
+    std::size_t normal_ok = 0, exponential_ok = 0, gamma_ok = 0, mismatches = 0;
+    constexpr std::size_t kEvents = 1'000'000;
+    for (std::size_t n = 0; n < kEvents; ++n) {
+        const std::uint64_t subject = n * 0x9E3779B97F4A7C15ull;
+        const Draws::Block block = Draws::first_block(rk, subject, Stream::Purchase, n);
+        // The block-seeded Draws continues exactly as the plain one, past the first block too.
+        Draws plain(rk, subject, Stream::Purchase, n), seeded(rk, subject, Stream::Purchase, n, block);
+        for (int w = 0; w < 6; ++w) mismatches += plain.bits() != seeded.bits();
+
+        double x;
+        if (normal_first_try(block.v[0], x)) {
+            ++normal_ok;
+            mismatches += x != Draws(rk, subject, Stream::Purchase, n).normal();
+        }
+        if (exponential_first_try(block.v[1], x)) {
+            ++exponential_ok;
+            Draws d(rk, subject, Stream::Purchase, n);
+            d.bits();
+            mismatches += x != d.exponential();
+        }
+        const GammaShape& shape = n % 3 == 0 ? shape6 : n % 3 == 1 ? shape1 : shape40;
+        if (gamma_shape_ge1_first_try(block.v[0], block.v[1], shape, x)) {
+            ++gamma_ok;
+            Draws d(rk, subject, Stream::Purchase, n);
+            mismatches += x != gamma_variate_shape_ge1(d, shape);
+            // It took exactly two words: the next is the block's third.
+            mismatches += d.bits() != block.v[2];
+        }
+        mismatches += Draws::uniform_from(block.v[2]) != [&] {
+            Draws d(rk, subject, Stream::Purchase, n);
+            d.bits();
+            d.bits();
+            return d.uniform();
+        }();
+    }
+    CHECK(mismatches == 0);
+    // Most draws take the first try (else the fast path would be dead code): Boost's ziggurat
+    // accepts about 97% of first tries, Marsaglia-Tsang about 97% of those.
+    INFO("first tries accepted: normal " << normal_ok << ", exponential " << exponential_ok << ", gamma " << gamma_ok);
+    CHECK(double(normal_ok) / kEvents > 0.96);
+    CHECK(double(exponential_ok) / kEvents > 0.96);
+    CHECK(double(gamma_ok) / kEvents > 0.94);
+    CHECK(gamma_ok < normal_ok);  // the gamma's own rejections are left to Draws
+}
