@@ -95,7 +95,6 @@ public:
     // buying customer by customer.
     void advance(Population& pop, std::size_t begin, std::size_t end, double until_day,
                  const RandomKey& rk, PurchaseSink& sink) const override {
-        PurchaseSink tally = sink;  // in a local: a store to a column cannot make it reload
         // The customers who buy before until_day (t < until_day exactly when the float t is
         // below float_not_below(until_day)). death_day is +inf unless planned (a customer
         // leaving for a competitor).
@@ -104,6 +103,8 @@ public:
             return (pop.next_event_day[i] < until_up) & (pop.next_event_day[i] < pop.death_day[i]);
         };
         list_due(begin, end, due, [&](std::span<const std::uint32_t> buyers) {
+            // The chunk's tallies in a local, whose address is not taken: they stay in registers.
+            PurchaseSink tally = sink;
             // Per buyer (q-th of the chunk): the next purchase day, purchases so far, spend this
             // step, last purchase day, rate and chance of leaving at a purchase.
             std::array<double, kDueChunk> t, last, lambda, leave;
@@ -111,6 +112,11 @@ public:
             std::array<std::int64_t, kDueChunk> spent;
             std::array<std::uint16_t, kDueChunk> active;  // buyers still buying in this step
             std::array<Draws::Block, kDueChunk> block;   // of each active buyer's next purchase
+            // That purchase: its spend, whether the buyer leaves at it, the wait to the next, and
+            // whether it was taken from the block's words alone.
+            std::array<std::int64_t, kDueChunk> cents;
+            std::array<bool, kDueChunk> leaves, first_try;
+            std::array<double, kDueChunk> wait;
             static_assert(kDueChunk <= 65536);
             for (std::size_t q = 0; q < buyers.size(); ++q) {
                 const std::size_t i = buyers[q];
@@ -131,36 +137,42 @@ public:
                     const std::size_t q = active[a];
                     block[a] = Draws::first_block(rk, pop.key[buyers[q]], Stream::Purchase, n[q] + 1);
                 }
+                // The spend, whether the customer leaves at this purchase, and the wait to the
+                // next: straight from the block when each first try is accepted (most purchases),
+                // else through Draws (the same words, so the same values). In separate loops, each
+                // short: the purchases of a wave are independent, and short loops let the
+                // processor work on many of them at once.
+                for (std::size_t a = 0; a < n_active; ++a) {
+                    const std::size_t q = active[a];
+                    const std::uint64_t* words = block[a].v;
+                    int used;
+                    const bool quick = first_try_purchase_cents(pop, buyers[q], spend_, words, used, cents[a]);
+                    leaves[a] = Draws::uniform_from(words[used & 3]) < leave[q];
+                    first_try[a] = quick & (leaves[a] | exponential_first_try(words[(used + 1) & 3], wait[a]));
+                }
+                for (std::size_t a = 0; a < n_active; ++a) {
+                    if (first_try[a]) continue;
+                    const std::size_t q = active[a];
+                    const std::size_t i = buyers[q];
+                    Draws e(rk, pop.key[i], Stream::Purchase, n[q] + 1, block[a]);
+                    cents[a] = purchase_cents(pop, i, spend_, e);
+                    leaves[a] = e.uniform() < leave[q];
+                    if (!leaves[a]) wait[a] = e.exponential();
+                }
                 std::size_t still = 0;
                 for (std::size_t a = 0; a < n_active; ++a) {
                     const std::size_t q = active[a];
                     const std::size_t i = buyers[q];
                     ++n[q];
-                    // The spend, whether the customer leaves at this purchase, and the wait to the
-                    // next: straight from the block when each first try is accepted, else through
-                    // Draws (the same words, so the same values).
-                    std::int64_t cents;
-                    bool leaves;
-                    double wait;
-                    const std::uint64_t* words = block[a].v;
-                    int used;
-                    if (!(first_try_purchase_cents(pop, i, spend_, words, used, cents) &&
-                          ((leaves = Draws::uniform_from(words[used]) < leave[q]) ||
-                           exponential_first_try(words[used + 1], wait)))) {
-                        Draws e(rk, pop.key[i], Stream::Purchase, n[q], block[a]);
-                        cents = purchase_cents(pop, i, spend_, e);
-                        leaves = e.uniform() < leave[q];
-                        if (!leaves) wait = e.exponential();
-                    }
-                    tally.record(cents, true);
-                    spent[q] += cents;
+                    tally.record(cents[a], true);
+                    spent[q] += cents[a];
                     last[q] = t[q];
-                    if (leaves) {
+                    if (leaves[a]) {
                         pop.death_day[i] = float(t[q]);
                         t[q] = kNever;
                         continue;
                     }
-                    t[q] += wait / lambda[q];
+                    t[q] += wait[a] / lambda[q];
                     active[still] = std::uint16_t(q);
                     still += std::size_t((t[q] < until_day) & (t[q] < double(pop.death_day[i])));
                 }
@@ -173,8 +185,8 @@ public:
                 pop.last_purchase_day[i] = float(last[q]);
                 pop.next_event_day[i] = float(t[q]);
             }
+            sink = tally;
         });
-        sink = tally;
     }
 
     bool revive(Population& pop, std::size_t i, double now, Draws& d) const override {

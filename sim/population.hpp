@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <memory>
@@ -112,13 +113,25 @@ private:
 inline constexpr std::size_t kDueChunk = 256;
 template <class Due, class OnList>
 void list_due(std::size_t begin, std::size_t end, Due&& due, OnList&& on_list) {
+    static_assert(kDueChunk % 8 == 0);
+    std::array<std::uint8_t, kDueChunk> flag;
     std::array<std::uint32_t, kDueChunk> listed;
     for (std::size_t chunk = begin; chunk < end; chunk += kDueChunk) {
         const std::size_t n = std::min(kDueChunk, end - chunk);
+        // The test alone first (it vectorises), then the list, skipping eight customers at a
+        // time when none is due.
+        for (std::size_t j = 0; j < n; ++j) flag[j] = std::uint8_t(bool(due(chunk + j)));
+        const std::size_t padded = (n + 7) / 8 * 8;
+        for (std::size_t j = n; j < padded; ++j) flag[j] = 0;
         std::size_t n_listed = 0;
-        for (std::size_t j = 0; j < n; ++j) {
-            listed[n_listed] = std::uint32_t(chunk + j);
-            n_listed += std::size_t(bool(due(chunk + j)));
+        for (std::size_t j = 0; j < padded; j += 8) {
+            std::uint64_t eight;
+            std::memcpy(&eight, &flag[j], sizeof eight);
+            if (eight == 0) continue;
+            for (std::size_t b = j; b < j + 8; ++b) {
+                listed[n_listed] = std::uint32_t(chunk + b);
+                n_listed += flag[b];
+            }
         }
         on_list(std::span<const std::uint32_t>(listed.data(), n_listed));
     }
