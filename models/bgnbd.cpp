@@ -2,8 +2,6 @@
 #include "models/bgnbd.hpp"
 
 #include <algorithm>
-#include <array>
-#include <span>
 
 #include "models/firm_prediction.hpp"
 #include "models/purchase_events.hpp"
@@ -86,106 +84,13 @@ public:
         }
     }
 
-    // Purchases of all buyers of a chunk, one purchase each per wave. A customer's purchases
-    // form a chain (each wait starts at the previous purchase), and one customer's chain ends
-    // at a random length, which a branch cannot predict; a wave instead hashes the next random
-    // block of every buyer still in the step in one loop (independent blocks overlap in the
-    // multiplier), then makes those purchases and keeps, without a branch, the buyers whose
-    // next purchase still falls in the step. The draws, and so the results, are those of
-    // buying customer by customer.
     void advance(Population& pop, std::size_t begin, std::size_t end, double until_day,
                  const RandomKey& rk, PurchaseSink& sink) const override {
-        // The customers who buy before until_day (t < until_day exactly when the float t is
-        // below float_not_below(until_day)). death_day is +inf unless planned (a customer
-        // leaving for a competitor).
-        const float until_up = float_not_below(until_day);
-        const auto due = [&](std::size_t i) {
-            return (pop.next_event_day[i] < until_up) & (pop.next_event_day[i] < pop.death_day[i]);
-        };
-        list_due(begin, end, due, [&](std::span<const std::uint32_t> buyers) {
-            // The chunk's tallies in a local, whose address is not taken: they stay in registers.
-            PurchaseSink tally = sink;
-            // Per buyer (q-th of the chunk): the next purchase day, purchases so far, spend this
-            // step, last purchase day, rate and chance of leaving at a purchase.
-            std::array<double, kDueChunk> t, last, lambda, leave;
-            std::array<std::uint32_t, kDueChunk> n;
-            std::array<std::int64_t, kDueChunk> spent;
-            std::array<std::uint16_t, kDueChunk> active;  // buyers still buying in this step
-            std::array<Draws::Block, kDueChunk> block;   // of each active buyer's next purchase
-            // That purchase: its spend, whether the buyer leaves at it, the wait to the next, and
-            // whether it was taken from the block's words alone.
-            std::array<std::int64_t, kDueChunk> cents;
-            std::array<bool, kDueChunk> leaves, first_try;
-            std::array<double, kDueChunk> wait;
-            static_assert(kDueChunk <= 65536);
-            for (std::size_t q = 0; q < buyers.size(); ++q) {
-                const std::size_t i = buyers[q];
-                t[q] = pop.next_event_day[i];
-                n[q] = pop.repeat_purchases[i];
-                spent[q] = 0;
-                const double rate = rate_mult(pop, i);
-                lambda[q] = double(pop.lambda_per_day[i]) * rate;
-                // Strategies and moods multiply the risk of leaving per unit of time. Here leaving
-                // happens at purchases, so the chance per purchase is scaled by risk / rate: a
-                // customer who only buys faster does not leave sooner for it.
-                leave[q] = std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i) / rate);
-                active[q] = std::uint16_t(q);
-            }
-            std::size_t n_active = buyers.size();
-            while (n_active > 0) {
-                for (std::size_t a = 0; a < n_active; ++a) {
-                    const std::size_t q = active[a];
-                    block[a] = Draws::first_block(rk, pop.key[buyers[q]], Stream::Purchase, n[q] + 1);
-                }
-                // The spend, whether the customer leaves at this purchase, and the wait to the
-                // next: straight from the block when each first try is accepted (most purchases),
-                // else through Draws (the same words, so the same values). In separate loops, each
-                // short: the purchases of a wave are independent, and short loops let the
-                // processor work on many of them at once.
-                for (std::size_t a = 0; a < n_active; ++a) {
-                    const std::size_t q = active[a];
-                    const std::uint64_t* words = block[a].v;
-                    int used;
-                    const bool quick = first_try_purchase_cents(pop, buyers[q], spend_, words, used, cents[a]);
-                    leaves[a] = Draws::uniform_from(words[used & 3]) < leave[q];
-                    first_try[a] = quick & (leaves[a] | exponential_first_try(words[(used + 1) & 3], wait[a]));
-                }
-                for (std::size_t a = 0; a < n_active; ++a) {
-                    if (first_try[a]) continue;
-                    const std::size_t q = active[a];
-                    const std::size_t i = buyers[q];
-                    Draws e(rk, pop.key[i], Stream::Purchase, n[q] + 1, block[a]);
-                    cents[a] = purchase_cents(pop, i, spend_, e);
-                    leaves[a] = e.uniform() < leave[q];
-                    if (!leaves[a]) wait[a] = e.exponential();
-                }
-                std::size_t still = 0;
-                for (std::size_t a = 0; a < n_active; ++a) {
-                    const std::size_t q = active[a];
-                    const std::size_t i = buyers[q];
-                    ++n[q];
-                    tally.record(cents[a], true);
-                    spent[q] += cents[a];
-                    last[q] = t[q];
-                    if (leaves[a]) {
-                        pop.death_day[i] = float(t[q]);
-                        t[q] = kNever;
-                        continue;
-                    }
-                    t[q] += wait[a] / lambda[q];
-                    active[still] = std::uint16_t(q);
-                    still += std::size_t((t[q] < until_day) & (t[q] < double(pop.death_day[i])));
-                }
-                n_active = still;
-            }
-            for (std::size_t q = 0; q < buyers.size(); ++q) {
-                const std::size_t i = buyers[q];
-                pop.repeat_purchases[i] = n[q];
-                pop.spend_cents[i] += spent[q];
-                pop.last_purchase_day[i] = float(last[q]);
-                pop.next_event_day[i] = float(t[q]);
-            }
-            sink = tally;
+        buy_in_waves(pop, begin, end, until_day, rk, spend_, sink, [&](std::size_t i) {
+            // Strategies and moods multiply the risk of leaving per unit of time. Here leaving
+            // happens at purchases, so the chance per purchase is scaled by risk / rate: a
+            // customer who only buys faster does not leave sooner for it.
+            return std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i) / rate_mult(pop, i));
         });
     }
 

@@ -53,19 +53,7 @@ public:
 
     void advance(Population& pop, std::size_t begin, std::size_t end, double until_day,
                  const RandomKey& rk, PurchaseSink& sink) const override {
-        for (std::size_t i = begin; i < end; ++i) {
-            double t = pop.next_event_day[i];
-            const double death = pop.death_day[i];
-            if (!(t < until_day) || !(t < death)) continue;
-            const double lambda = double(pop.lambda_per_day[i]) * rate_mult(pop, i);
-            do {
-                const std::uint32_t n = ++pop.repeat_purchases[i];
-                Draws e(rk, pop.key[i], Stream::Purchase, n);
-                record_repeat_purchase(pop, i, t, spend_, e, sink);
-                t += e.exponential() / lambda;
-            } while (t < until_day && t < death);
-            pop.next_event_day[i] = float(t);
-        }
+        buy_in_waves(pop, begin, end, until_day, rk, spend_, sink, NoLeavingAtPurchases{});
     }
 
     /// Rescales the pending purchase by the rate and the remaining lifetime by the risk.
