@@ -4,9 +4,11 @@
 // block of 256 bits from each candidate of Random123, and one purchase's draws end to end.
 // Each iteration hashes a new counter, as the engine does, and the blocks are independent,
 // so the figures are throughput, not latency. Judged against: a customer-week of the
-// coffee-shop scenario takes 103 ns on one thread and must take 70 ns for 2e8 customer-days/s
-// on 2 cores (README, "Simulation and scoring benchmarks"); at 0.86 purchases per
-// customer-week these draws are about 25 ns of it.
+// coffee-shop scenario takes about 73 ns on one thread and must take 70 ns for 2e8
+// customer-days/s on 2 cores (README, "Simulation and scoring benchmarks"), with 0.86
+// purchases per customer-week. The engine takes most purchases' draws straight from their
+// block's words (models/samplers.hpp, first tries), so BM_PurchaseDraws, through Draws, is the
+// price of the rest.
 #include <benchmark/benchmark.h>
 
 #include <Random123/philox.h>
