@@ -118,8 +118,8 @@ void list_due(std::size_t begin, std::size_t end, Due&& due, OnList&& on_list) {
     std::array<std::uint32_t, kDueChunk> listed;
     for (std::size_t chunk = begin; chunk < end; chunk += kDueChunk) {
         const std::size_t n = std::min(kDueChunk, end - chunk);
-        // The test alone first (it vectorises), then the list, skipping eight customers at a
-        // time when none is due.
+        // The test alone first (a loop the compiler can vectorise when the test is simple),
+        // then the list, skipping eight customers at a time when none is due.
         for (std::size_t j = 0; j < n; ++j) flag[j] = std::uint8_t(bool(due(chunk + j)));
         const std::size_t padded = (n + 7) / 8 * 8;
         for (std::size_t j = n; j < padded; ++j) flag[j] = 0;

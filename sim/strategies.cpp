@@ -155,8 +155,9 @@ double StrategyRunner::score(const Population& pop, std::size_t i, const Strateg
 }
 
 // Inlined into the accrual loop of evaluate(), where the reward settings then stay in registers.
-[[gnu::always_inline]] inline void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t k, std::size_t step, double now,
-                                    double step_days, StrategyTally& t) {
+[[gnu::always_inline]] inline void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t k,
+                                                                  std::size_t step, double now, double step_days,
+                                                                  StrategyTally& t) {
     const RewardConfig& rc = strategies_[k].reward;
     RewardState& r = rewards_[std::size_t(state_[k].reward_slot)];
     const std::uint32_t purchases = pop.repeat_purchases[i];
