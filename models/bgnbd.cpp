@@ -2,6 +2,7 @@
 #include "models/bgnbd.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "models/firm_prediction.hpp"
 #include "models/purchase_events.hpp"
@@ -32,11 +33,11 @@ public:
 
     void start(Population& pop, std::size_t begin, std::size_t end, const RandomKey& rk,
                PurchaseSink& sink) const override {
-        for (std::size_t i = begin; i < end; ++i) {
+        for_start_chunks(pop, begin, end, rk, false, [&](std::size_t i, const StartBlocks& blocks) {
             double lambda;
-            Draws e = start_customer(pop, i, rk, sink, lambda);
+            Draws e = start_customer(pop, i, rk, sink, lambda, blocks);
             pop.next_event_day[i] = float(double(pop.birth_day[i]) + e.exponential() / lambda);
-        }
+        });
     }
 
     // The history up to `until_day` drawn whole, exact in distribution. Over the T days since
@@ -50,19 +51,19 @@ public:
     void start_with_history(Population& pop, std::size_t begin, std::size_t end, double until_day,
                             const RandomKey& rk) const override {
         PurchaseSink outside_accounts;
-        for (std::size_t i = begin; i < end; ++i) {
+        for_start_chunks(pop, begin, end, rk, true, [&](std::size_t i, const StartBlocks& blocks) {
             double lambda;
-            Draws e = start_customer(pop, i, rk, outside_accounts, lambda);
+            Draws e = start_customer(pop, i, rk, outside_accounts, lambda, blocks);
             const double birth = pop.birth_day[i];
             const double days = until_day - birth;
             if (!(days > 0.0)) {
                 pop.next_event_day[i] = float(birth + e.exponential() / lambda);
-                continue;
+                return;
             }
             // As in advance(): the stored rate, times the strategies' and moods' multiplier.
             const double rate = rate_mult(pop, i);
             lambda = double(pop.lambda_per_day[i]) * rate;
-            Draws h(rk, pop.key[i], Stream::History, 0);
+            Draws h(rk, pop.key[i], Stream::History, 0, blocks.history);
             const double n = double(poisson_variate(h, lambda * days));
             const double p = std::min(1.0, double(pop.dropout_p[i]) * risk_mult(pop, i) / rate);
             const double d = p >= 1.0 ? 1.0 : std::ceil(std::log(h.uniform()) / std::log1p(-p));
@@ -81,7 +82,7 @@ public:
                 pop.spend_cents[i] += purchases_cents(pop, i, spend_, h, x);
                 pop.last_purchase_day[i] = float(last);
             }
-        }
+        });
     }
 
     void advance(Population& pop, std::size_t begin, std::size_t end, double until_day,
@@ -108,17 +109,45 @@ public:
     }
 
 private:
+    /// The first random blocks of a starting customer: its traits (three blocks: the rate, the
+    /// dropout chance's two Gamma draws and the spend trait take nine words when their first
+    /// tries accept), its first purchase and, with a history, its history.
+    struct StartBlocks {
+        std::array<Draws::Block, 3> traits;
+        Draws::Block purchase, history;
+    };
+
+    /// Calls start_one(i, blocks) for each customer i of [begin, end) in order, with its
+    /// StartBlocks hashed a chunk at a time in one loop: independent blocks overlap in the
+    /// multiplier, where one customer at a time would wait on each block's ten rounds.
+    template <class StartOne>
+    static void for_start_chunks(const Population& pop, std::size_t begin, std::size_t end, const RandomKey& rk,
+                                 bool history, StartOne&& start_one) {
+        constexpr std::size_t kChunk = 64;
+        std::array<StartBlocks, kChunk> blocks;
+        for (std::size_t chunk = begin; chunk < end; chunk += kChunk) {
+            const std::size_t n = std::min(kChunk, end - chunk);
+            for (std::size_t j = 0; j < n; ++j) {
+                const std::uint64_t key = pop.key[chunk + j];
+                for (std::uint64_t b = 0; b < 3; ++b) blocks[j].traits[b] = Draws::block(rk, key, Stream::Traits, 0, b);
+                blocks[j].purchase = Draws::first_block(rk, key, Stream::Purchase, 0);
+                if (history) blocks[j].history = Draws::first_block(rk, key, Stream::History, 0);
+            }
+            for (std::size_t j = 0; j < n; ++j) start_one(chunk + j, blocks[j]);
+        }
+    }
+
     /// Customer i's traits and first purchase (at birth); `lambda` is its purchase rate per day
     /// before rounding to the stored float. Returns that purchase's draws: their next value
     /// times the first wait.
-    Draws start_customer(Population& pop, std::size_t i, const RandomKey& rk, PurchaseSink& sink,
-                         double& lambda) const {
-        Draws traits(rk, pop.key[i], Stream::Traits, 0);
+    Draws start_customer(Population& pop, std::size_t i, const RandomKey& rk, PurchaseSink& sink, double& lambda,
+                         const StartBlocks& blocks) const {
+        Draws traits(rk, pop.key[i], Stream::Traits, 0, blocks.traits);
         lambda = gamma_variate(traits, p_.r) * (1.0 / (7.0 * p_.alpha_weeks));  // Gamma(r, 1) -> per day
         pop.lambda_per_day[i] = float(lambda);
         pop.dropout_p[i] = float(beta_variate(traits, p_.a, p_.b));
         spend_.draw_trait(traits, pop, i);
-        Draws e(rk, pop.key[i], Stream::Purchase, 0);
+        Draws e(rk, pop.key[i], Stream::Purchase, 0, blocks.purchase);
         record_first_purchase(pop, i, spend_, e, sink);
         return e;
     }

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <span>
 
 namespace retsim {
 
@@ -58,12 +59,26 @@ public:
     using Block = r123::Philox4x64::ctr_type;
     [[nodiscard]] static Block first_block(const RandomKey& key, std::uint64_t subject, Stream stream,
                                            std::uint64_t event) {
-        return r123::Philox4x64()({{subject, std::uint64_t(stream) << 32, event, 0}}, {{key.seed, key.replicate}});
+        return block(key, subject, stream, event, 0);
+    }
+    /// The n-th block of an event's draws (words 4n to 4n + 3).
+    [[nodiscard]] static Block block(const RandomKey& key, std::uint64_t subject, Stream stream, std::uint64_t event,
+                                     std::uint64_t n) {
+        return r123::Philox4x64()({{subject, std::uint64_t(stream) << 32, event, n}}, {{key.seed, key.replicate}});
     }
     /// The same draws as Draws(key, subject, stream, event), given its first_block.
     Draws(const RandomKey& key, std::uint64_t subject, Stream stream, std::uint64_t event, const Block& first)
         : ctr_{{subject, std::uint64_t(stream) << 32, event, 1}}, key_{{key.seed, key.replicate}}, out_(first),
           used_(0) {}
+
+    /// The same draws as Draws(key, subject, stream, event), given its first blocks (at least
+    /// one; `blocks` must outlive the draws taken from them).
+    Draws(const RandomKey& key, std::uint64_t subject, Stream stream, std::uint64_t event,
+          std::span<const Block> blocks)
+        : Draws(key, subject, stream, event, blocks.front()) {
+        next_ = blocks.data() + 1;
+        next_end_ = blocks.data() + blocks.size();
+    }
 
     /// Next 64 random bits.
     std::uint64_t bits() {
@@ -96,7 +111,7 @@ public:
 
 private:
     void refill() {
-        out_ = r123::Philox4x64()(ctr_, key_);
+        out_ = next_ != next_end_ ? *next_++ : r123::Philox4x64()(ctr_, key_);
         ctr_.v[3] += 1;
         used_ = 0;
     }
@@ -105,6 +120,8 @@ private:
     r123::Philox4x64::key_type key_;
     r123::Philox4x64::ctr_type out_{};
     int used_ = 4;
+    const Block* next_ = nullptr;  ///< blocks computed ahead, [next_, next_end_)
+    const Block* next_end_ = nullptr;
 };
 
 }  // namespace retsim

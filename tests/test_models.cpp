@@ -2,6 +2,7 @@
 // key, and moments within stated standard errors.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 #include <functional>
 #include <random>
@@ -136,6 +137,12 @@ TEST_CASE("unit: a block computed apart and the first tries give the draws of Dr
         // The block-seeded Draws continues exactly as the plain one, past the first block too.
         Draws plain(rk, subject, Stream::Purchase, n), seeded(rk, subject, Stream::Purchase, n, block);
         for (int w = 0; w < 6; ++w) mismatches += plain.bits() != seeded.bits();
+        // So does one given several blocks ahead, past them too.
+        if (n % 16 == 0) {
+            const std::array<Draws::Block, 2> ahead = {block, Draws::block(rk, subject, Stream::Purchase, n, 1)};
+            Draws plain_again(rk, subject, Stream::Purchase, n), given(rk, subject, Stream::Purchase, n, ahead);
+            for (int w = 0; w < 14; ++w) mismatches += plain_again.bits() != given.bits();
+        }
 
         double x;
         if (normal_first_try(block.v[0], x)) {
