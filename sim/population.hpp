@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -103,6 +104,33 @@ private:
 [[nodiscard]] inline float float_not_below(double x) {
     const float f = float(x);
     return double(f) < x ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
+}
+
+/// For a test `now - double(x) >= span` on the floats x of a column (at least `span` days since
+/// day x): the largest float for which it holds, so that a pass tests x <= latest_at_least(now,
+/// span) in float arithmetic instead, with the same outcome for every float x (the rounded
+/// difference falls as x rises, so the test holds for all x up to that float and for none
+/// above). NaN when it holds for no float: x <= NaN is false for every x.
+[[nodiscard]] inline float latest_at_least(double now, double span) {
+    // Floats in their order as unsigned integers, -inf to +inf; a binary search for the last
+    // that passes (32 tests, once per pass).
+    const auto order = [](float f) {
+        const auto bits = std::bit_cast<std::uint32_t>(f);
+        return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
+    };
+    const auto from_order = [](std::uint32_t k) {
+        return std::bit_cast<float>((k & 0x80000000u) != 0 ? k & 0x7fffffffu : ~k);
+    };
+    const auto holds = [&](std::uint32_t k) { return now - double(from_order(k)) >= span; };
+    std::uint32_t lo = order(-std::numeric_limits<float>::infinity());
+    std::uint32_t hi = order(std::numeric_limits<float>::infinity());
+    if (!holds(lo)) return std::numeric_limits<float>::quiet_NaN();
+    if (holds(hi)) return from_order(hi);
+    while (hi - lo > 1) {  // holds(lo), !holds(hi)
+        const std::uint32_t mid = lo + (hi - lo) / 2;
+        (holds(mid) ? lo : hi) = mid;
+    }
+    return from_order(lo);
 }
 
 /// Calls on_list(due_customers) for each chunk of at most kDueChunk customers of [begin, end),

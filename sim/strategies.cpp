@@ -221,8 +221,6 @@ double StrategyRunner::score(const Population& pop, std::size_t i, const Strateg
     if (rc.fee_per_year_cents > 0 && !gone_at(pop.death_day[i], now)) {
         t.fee_income_cents += std::llround(double(rc.fee_per_year_cents) * step_days / 365.0);
     }
-    t.members += 1;
-    t.points_outstanding += points;
 }
 
 /// Tier of a member: 0 = no tier, j = rc.tiers[j - 1]; by points earned per year of membership
@@ -253,38 +251,46 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
         const bool quiet_members_only_count =
             rc.tiers.empty() && rc.rebate_fraction == 0.0 && rc.fee_per_year_cents == 0;
         const RewardState* r = reward ? &rewards_[std::size_t(ps.reward_slot)] : nullptr;
-        const std::int64_t threshold = rc.reward_threshold_points;
+        // Points (at most 2^31 - 1) reach a reward from this many on (the threshold is at most 1e9).
+        const auto threshold = std::int32_t(rc.reward_threshold_points);
+        // Points expire for a member whose last purchase is on or before this day.
+        const float expire_by = rc.expiry_days > 0.0 ? latest_at_least(now, rc.expiry_days)
+                                                     : std::numeric_limits<float>::quiet_NaN();
         std::int64_t members = 0, outstanding = 0;
         if (reward) {
-            // Quiet members are counted in the test; the others are listed for accrual.
+            // Members who are not quiet accrue; the test has no side effect, so that it vectorises.
             for_each_due(
                 begin, end,
                 [&](std::size_t i) {
                     const bool member = ps.effect_until_day[i] == std::numeric_limits<float>::infinity();
-                    const std::int64_t points = r->points[i];
-                    const bool expiring = (rc.expiry_days > 0.0) & (points > 0) &
-                                          (now - double(pop.last_purchase_day[i]) >= rc.expiry_days);
+                    const std::int32_t p = r->points[i];
+                    const bool expiring = (p > 0) & (pop.last_purchase_day[i] <= expire_by);
                     const bool quiet = quiet_members_only_count & (pop.repeat_purchases[i] == r->seen_purchases[i]) &
                                        (r->by_spend ? pop.spend_cents[i] == r->seen_spend[i] : true) &
-                                       (points < threshold) & !expiring;
-                    const std::int64_t counted = member & quiet;
-                    members += counted;
-                    outstanding += counted * points;
+                                       (p < threshold) & !expiring;
                     return member & !quiet;
                 },
                 [&](std::size_t i) { accrue_rewards(pop, i, k, step, now, step_days, t); });
+            // Then all members are counted, with their points after accrual.
+            const float* effect_until = ps.effect_until_day.at(begin);
+            const std::int32_t* points = r->points.at(begin);
+            for (std::size_t j = 0; j < end - begin; ++j) {
+                const std::int32_t member = -std::int32_t(effect_until[j] == std::numeric_limits<float>::infinity());
+                members += member & 1;
+                outstanding += points[j] & member;
+            }
         }
         // Revenue since first chosen, for the incremental time series (branch-free).
         std::int64_t treated = 0, control = 0, treated_revenue = 0, control_revenue = 0;
         for (std::size_t i = begin; i < end; ++i) {
-            const std::int64_t chosen = (ps.arm[i] & kChosen) != 0;
-            const std::int64_t in_control = chosen & std::int64_t((ps.arm[i] & kControl) != 0);
-            const std::int64_t in_treated = chosen - in_control;
+            const auto arm = std::uint32_t(ps.arm[i] & (kChosen | kControl));
+            const std::int64_t in_control = arm == (kChosen | kControl);
+            const std::int64_t in_treated = arm == kChosen;
             const std::int64_t revenue = pop.spend_cents[i] - ps.base_spend[i];
             control += in_control;
             treated += in_treated;
-            control_revenue += in_control * revenue;
-            treated_revenue += in_treated * revenue;
+            control_revenue += revenue & -in_control;
+            treated_revenue += revenue & -in_treated;
         }
         t.members += members;
         t.points_outstanding += outstanding;
@@ -293,20 +299,26 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
         t.control_revenue_cents += control_revenue;
         t.treated_revenue_cents += treated_revenue;
         if (now < st.start_day || now >= st.end_day) continue;
-        std::uint32_t stage_mask = 0;
-        for (Stage s : st.stages) stage_mask |= 1u << unsigned(s);
+        std::array<bool, kStageCount> eligible_stage{};
+        for (Stage s : st.stages) eligible_stage[std::size_t(s)] = true;
         const bool selected_later = ranks(st);
         const double value_cap = st.max_incentive_fraction_of_value;
+        const float born_by = latest_at_least(now, st.min_tenure_days);
+        const float contacted_by = latest_at_least(now, st.contact_every_days);
+        // Contacts are at most 65535, so the limit compares the same in 32 bits.
+        const auto max_contacts = std::int32_t(std::clamp<std::int64_t>(st.max_contacts, -1, 65536));
         // The simple filters first (not a member already, an eligible stage, tenure, contact
-        // spacing and count, not opted out), then renewal dates, score and value cap.
+        // spacing and count, not opted out), then renewal dates, score and value cap. The stage
+        // is compared with each stage rather than looked up, so that the test vectorises.
         for_each_due(
             begin, end,
             [&](std::size_t i) {
                 const bool member = reward & (ps.effect_until_day[i] == std::numeric_limits<float>::infinity());
-                return !member & ((stage_mask >> unsigned(pop.stage[i]) & 1u) != 0) &
-                       !(now - double(pop.birth_day[i]) < st.min_tenure_days) &
-                       !(now - double(ps.last_contact_day[i]) < st.contact_every_days) &
-                       (ps.contacts[i] < st.max_contacts) & ((ps.arm[i] & kUnsubscribed) == 0);
+                const auto stage = std::uint8_t(pop.stage[i]);
+                bool in_stage = false;
+                for (std::size_t s = 0; s < kStageCount; ++s) in_stage |= eligible_stage[s] & (stage == s);
+                return !member & in_stage & (pop.birth_day[i] <= born_by) & (ps.last_contact_day[i] <= contacted_by) &
+                       (std::int32_t(ps.contacts[i]) < max_contacts) & ((ps.arm[i] & kUnsubscribed) == 0);
             },
             [&](std::size_t i) {
                 if (st.before_renewal_days >= 0.0 || st.after_renewal_days >= 0.0) {
@@ -488,12 +500,14 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
     }
     // Customers whose refresh day has come (a float day d <= now exactly when d <= float_not_above(now)).
     const float now_down = float_not_above(now);
-    for_each_due(
+    list_due(
         begin, end, [&](std::size_t i) { return refresh_day_[i] <= now_down; },
-        [&](std::size_t i) { refresh_multipliers(pop, i, now); });
+        [&](std::span<const std::uint32_t> due) { refresh_multipliers(pop, due, now); });
 }
 
-void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double now) {
+// Inlined into both refresh_multipliers, the one for a whole list first of all.
+[[gnu::always_inline]] inline StrategyRunner::Multipliers StrategyRunner::multipliers(const Population& pop,
+                                                                                    std::size_t i, double now) const {
     double rate = 1.0, risk = 1.0, spend = 1.0;
     double next_change = kInf;  // first day a term below changes with time alone
     if (moods_ != nullptr) {
@@ -538,10 +552,29 @@ void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double 
         }
     }
     // Rounded down to a float: refreshing early changes nothing, refreshing late would.
-    refresh_day_[i] = next_change == kInf ? float(kInf) : std::nextafter(float(next_change), -float(kInf));
-    const auto f_rate = float(rate), f_risk = float(risk), f_spend = float(spend);
-    if (f_rate != pop.rate_mult[i] || f_risk != pop.risk_mult[i] || f_spend != pop.spend_mult[i]) {
-        model_.influence(pop, i, now, f_rate, f_risk, f_spend);
+    const float refresh_day = next_change == kInf ? float(kInf) : std::nextafter(float(next_change), -float(kInf));
+    return {float(rate), float(risk), float(spend), refresh_day};
+}
+
+void StrategyRunner::apply(Population& pop, std::size_t i, double now, const Multipliers& m) {
+    refresh_day_[i] = m.refresh_day;
+    if (m.rate != pop.rate_mult[i] || m.risk != pop.risk_mult[i] || m.spend != pop.spend_mult[i]) {
+        model_.influence(pop, i, now, m.rate, m.risk, m.spend);
+    }
+}
+
+void StrategyRunner::refresh_multipliers(Population& pop, std::size_t i, double now) {
+    apply(pop, i, now, multipliers(pop, i, now));
+}
+
+void StrategyRunner::refresh_multipliers(Population& pop, std::span<const std::uint32_t> customers, double now) {
+    // All the multipliers first, then their changes: independent customers in a short loop
+    // overlap their divisions and loads, where one customer at a time waits on each.
+    std::array<Multipliers, kDueChunk> m;
+    for (std::size_t done = 0; done < customers.size(); done += kDueChunk) {
+        const std::size_t n = std::min(kDueChunk, customers.size() - done);
+        for (std::size_t q = 0; q < n; ++q) m[q] = multipliers(pop, customers[done + q], now);
+        for (std::size_t q = 0; q < n; ++q) apply(pop, customers[done + q], now, m[q]);
     }
 }
 

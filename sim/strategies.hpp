@@ -122,6 +122,8 @@ public:
 
     /// Recomputes customer i's multipliers at `now` from its mood and its active effects.
     void refresh_multipliers(Population& pop, std::size_t i, double now);
+    /// The same for each customer listed, in order.
+    void refresh_multipliers(Population& pop, std::span<const std::uint32_t> customers, double now);
 
     /// Incremental-comparison sums of customers [begin, end) at the end of the run.
     void outcomes(const Population& pop, std::size_t begin, std::size_t end, double now,
@@ -154,6 +156,13 @@ private:
     static constexpr std::uint8_t kControl = 1;  ///< in the holdout (drawn when the customer starts)
     static constexpr std::uint8_t kChosen = 2;   ///< chosen at least once: in the comparison
     static constexpr std::uint8_t kUnsubscribed = 4;  ///< opted out: never contacted again
+
+    /// A customer's multipliers (see Population) and the day they next need a refresh.
+    struct Multipliers {
+        float rate, risk, spend, refresh_day;
+    };
+    [[nodiscard]] Multipliers multipliers(const Population& pop, std::size_t i, double now) const;
+    void apply(Population& pop, std::size_t i, double now, const Multipliers& m);
 
     [[nodiscard]] std::size_t tier_of(const StrategyConfig& st, const RewardState& r, std::size_t i, double now) const;
 

@@ -3,8 +3,12 @@
 // identities that must hold to the cent.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
+#include <random>
+#include <vector>
 
 #include "test_engine_helpers.hpp"
 
@@ -69,6 +73,42 @@ void require_identical(const RunResult& a, const RunResult& b) {
 }
 
 }  // namespace
+
+TEST_CASE("engine: latest_at_least turns a days-since test into a float comparison", "[unit]") {
+    // The strategy passes test x <= latest_at_least(now, span) on a float day x instead of
+    // now - double(x) >= span. The outcome must be the same for every float: around the
+    // boundary, for days near zero (where the subtraction rounds), and for infinities.
+    constexpr float kInfF = std::numeric_limits<float>::infinity();
+    std::mt19937_64 gen(7);
+    std::uniform_real_distribution<float> days(-1000.0f, 1000.0f);
+    std::size_t checked = 0, mismatches = 0;
+    for (const double now : {0.0, 7.0, 90.0, 364.0, 546.0, 1e6, 3.5, -180.0, 1.0 / 3.0}) {
+        for (const double span : {0.0, 7.0, 28.0, 90.0, 364.0, 1e-9, 0.1, 1e30, double(kInfF)}) {
+            const float y = latest_at_least(now, span);
+            std::vector<float> xs = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-7f, -1e-7f, 1e-45f, -1e-45f, kInfF, -kInfF};
+            for (const float around : {y, float(now - span)}) {
+                if (std::isnan(around)) continue;
+                float up = around, down = around;
+                for (int k = 0; k < 8; ++k) {
+                    xs.push_back(up = std::nextafter(up, kInfF));
+                    xs.push_back(down = std::nextafter(down, -kInfF));
+                }
+                xs.push_back(around);
+            }
+            for (int k = 0; k < 2000; ++k) xs.push_back(days(gen));
+            for (const float x : xs) {
+                ++checked;
+                mismatches += (x <= y) != (now - double(x) >= span);
+            }
+        }
+    }
+    CHECK(checked > 150'000);
+    CHECK(mismatches == 0);
+    // 90 - 1e-15 rounds to 90, so a purchase at day 1e-15 is 90 days back on day 90: the float
+    // bound is above 0, where float_not_above(90 - 90) would have said 0.
+    CHECK(latest_at_least(90.0, 90.0) > 0.0f);
+    CHECK(90.0 - double(latest_at_least(90.0, 90.0)) >= 90.0);
+}
 
 TEST_CASE("engine: results are bit-identical for 1, 2 and 4 threads", "[unit]") {
     const Scenario sc = small_default();
