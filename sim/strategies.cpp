@@ -157,7 +157,7 @@ double StrategyRunner::score(const Population& pop, std::size_t i, const Strateg
 // Inlined into the accrual loop of evaluate(), where the reward settings then stay in registers.
 [[gnu::always_inline]] inline void StrategyRunner::accrue_rewards(Population& pop, std::size_t i, std::size_t k,
                                                                   std::size_t step, double now, double step_days,
-                                                                  StrategyTally& t) {
+                                                                  float expire_by, StrategyTally& t) {
     const RewardConfig& rc = strategies_[k].reward;
     RewardState& r = rewards_[std::size_t(state_[k].reward_slot)];
     const std::uint32_t purchases = pop.repeat_purchases[i];
@@ -196,7 +196,7 @@ double StrategyRunner::score(const Population& pop, std::size_t i, const Strateg
     if (r.by_spend) r.seen_spend[i] = spend;
     std::int64_t points = std::int64_t(r.points[i]) + earned;
     t.points_issued += earned;
-    if (rc.expiry_days > 0.0 && points > 0 && now - double(pop.last_purchase_day[i]) >= rc.expiry_days) {
+    if (points > 0 && pop.last_purchase_day[i] <= expire_by) {
         t.points_expired += points;
         points = 0;
     }
@@ -270,7 +270,7 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
                                        (p < threshold) & !expiring;
                     return member & !quiet;
                 },
-                [&](std::size_t i) { accrue_rewards(pop, i, k, step, now, step_days, t); });
+                [&](std::size_t i) { accrue_rewards(pop, i, k, step, now, step_days, expire_by, t); });
             // Then all members are counted, with their points after accrual.
             const float* effect_until = ps.effect_until_day.at(begin);
             const std::int32_t* points = r->points.at(begin);
@@ -556,7 +556,7 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
     return {float(rate), float(risk), float(spend), refresh_day};
 }
 
-void StrategyRunner::apply(Population& pop, std::size_t i, double now, const Multipliers& m) {
+[[gnu::always_inline]] inline void StrategyRunner::apply(Population& pop, std::size_t i, double now, const Multipliers& m) {
     refresh_day_[i] = m.refresh_day;
     if (m.rate != pop.rate_mult[i] || m.risk != pop.risk_mult[i] || m.spend != pop.spend_mult[i]) {
         model_.influence(pop, i, now, m.rate, m.risk, m.spend);

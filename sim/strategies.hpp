@@ -167,8 +167,9 @@ private:
     [[nodiscard]] std::size_t tier_of(const StrategyConfig& st, const RewardState& r, std::size_t i, double now) const;
 
     [[nodiscard]] double score(const Population& pop, std::size_t i, const StrategyConfig& st, double now) const;
+    /// Points expire for a member whose last purchase is on or before `expire_by` (NaN: never).
     void accrue_rewards(Population& pop, std::size_t i, std::size_t k, std::size_t step, double now,
-                        double step_days, StrategyTally& t);
+                        double step_days, float expire_by, StrategyTally& t);
 
     const Scenario& sc_;
     const Behaviour& model_;
