@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 namespace retsim {
 namespace {
@@ -258,19 +259,27 @@ void StrategyRunner::evaluate(Population& pop, std::size_t begin, std::size_t en
                                                      : std::numeric_limits<float>::quiet_NaN();
         std::int64_t members = 0, outstanding = 0;
         if (reward) {
-            // Members who are not quiet accrue; the test has no side effect, so that it vectorises.
-            for_each_due(
-                begin, end,
-                [&](std::size_t i) {
-                    const bool member = ps.effect_until_day[i] == std::numeric_limits<float>::infinity();
-                    const std::int32_t p = r->points[i];
-                    const bool expiring = (p > 0) & (pop.last_purchase_day[i] <= expire_by);
-                    const bool quiet = quiet_members_only_count & (pop.repeat_purchases[i] == r->seen_purchases[i]) &
-                                       (r->by_spend ? pop.spend_cents[i] == r->seen_spend[i] : true) &
-                                       (p < threshold) & !expiring;
-                    return member & !quiet;
-                },
-                [&](std::size_t i) { accrue_rewards(pop, i, k, step, now, step_days, expire_by, t); });
+            // Members who are not quiet accrue. The test has no side effect and no branch (one
+            // version with spend tracked, one without), so that it vectorises.
+            const auto accrue_due = [&](auto by_spend) {
+                for_each_due(
+                    begin, end,
+                    [&](std::size_t i) {
+                        const bool member = ps.effect_until_day[i] == std::numeric_limits<float>::infinity();
+                        const std::int32_t p = r->points[i];
+                        const bool expiring = (p > 0) & (pop.last_purchase_day[i] <= expire_by);
+                        bool quiet = quiet_members_only_count & (pop.repeat_purchases[i] == r->seen_purchases[i]) &
+                                     (p < threshold) & !expiring;
+                        if constexpr (by_spend) quiet &= pop.spend_cents[i] == r->seen_spend[i];
+                        return member & !quiet;
+                    },
+                    [&](std::size_t i) { accrue_rewards(pop, i, k, step, now, step_days, expire_by, t); });
+            };
+            if (r->by_spend) {
+                accrue_due(std::true_type{});
+            } else {
+                accrue_due(std::false_type{});
+            }
             // Then all members are counted, with their points after accrual.
             const float* effect_until = ps.effect_until_day.at(begin);
             const std::int32_t* points = r->points.at(begin);
