@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 #include "models/samplers.hpp"
 #include "sim/parallel.hpp"
@@ -203,7 +204,8 @@ bool gone_at(float death_day, double day) { return double(death_day) < day; }
 /// stage a purchase ends (lapsed, inactive, lost: won back; silent attrition: active). In any
 /// other stage a purchase only moves the first day the stage could change later, so the stored
 /// review day comes early and costs a spare classification then instead of one now; except with
-/// silent attrition on, where a purchase can bring that day nearer (the mean gap shrinks).
+/// silent attrition on, where a purchase can bring that day nearer (the mean gap shrinks). An
+/// active customer is tested on its recency itself (see below), which spares those classifications.
 /// `prev_now` = -inf classifies everyone and rebuilds the counts.
 void update_stages(Population& pop, std::size_t begin, std::size_t end, std::size_t newcomers, double prev_now,
                    double now, const StageRules& rules, std::array<std::int64_t, kStageCount * kTruthCount>& counts) {
@@ -229,13 +231,33 @@ void update_stages(Population& pop, std::size_t begin, std::size_t end, std::siz
     const bool any_purchase = rules.silent_attrition_factor > 0.0;
     static_assert(unsigned(Stage::Inactive) == unsigned(Stage::Lapsed) + 1 &&
                   unsigned(Stage::Lost) == unsigned(Stage::Lapsed) + 2);
+    // An active customer (without silent attrition or observed churn) stays active until its
+    // recency reaches lapsed_days, or a complaint or a risk signal (seen this step, at
+    // prev_now) reclassifies it: its review day, set from an older last purchase, is not
+    // needed, and testing recency instead spares the classification of a regular who bought
+    // since. Recency reaches lapsed_days exactly when the last purchase is on or before lapse_by.
+    const bool active_by_recency = !any_purchase && !rules.churn_observed;
+    const float lapse_by = latest_at_least(now, rules.lapsed_days);
     const std::size_t old_end = rebuild ? begin : newcomers;
-    for (std::size_t j = 0; j < old_end - begin; ++j) {
-        const auto s = std::uint8_t(stage[j]);
-        const bool ended_by_purchase = any_purchase | (std::uint8_t(s - std::uint8_t(Stage::Lapsed)) <= 2) |
-                                       (s == std::uint8_t(Stage::SilentAttrition));
-        candidate[j] = std::uint8_t(((last[j] >= prev_f) & ended_by_purchase) | (review[j] <= now_down) |
-                                    ((death_day[j] < now_up) != (death_day[j] < prev_up)));
+    const auto flag_candidates = [&](auto with_events) {
+        const float* complaint = with_events ? pop.complaint_day.at(begin) : nullptr;
+        const float* signal = with_events ? pop.signal_day.at(begin) : nullptr;
+        for (std::size_t j = 0; j < old_end - begin; ++j) {
+            const auto s = std::uint8_t(stage[j]);
+            const bool ended_by_purchase = any_purchase | (std::uint8_t(s - std::uint8_t(Stage::Lapsed)) <= 2) |
+                                           (s == std::uint8_t(Stage::SilentAttrition));
+            bool active_due = last[j] <= lapse_by;
+            if constexpr (with_events) active_due |= (complaint[j] >= prev_f) | (signal[j] >= prev_f);
+            const bool by_recency = active_by_recency & (s == std::uint8_t(Stage::Active));
+            const bool review_due = (by_recency & active_due) | (!by_recency & (review[j] <= now_down));
+            candidate[j] = std::uint8_t(((last[j] >= prev_f) & ended_by_purchase) | review_due |
+                                        ((death_day[j] < now_up) != (death_day[j] < prev_up)));
+        }
+    };
+    if (sentiment) {
+        flag_candidates(std::true_type{});
+    } else {
+        flag_candidates(std::false_type{});
     }
     for (std::size_t j = old_end - begin; j < end - begin; ++j) candidate[j] = 1;
 

@@ -308,6 +308,19 @@ TEST_CASE("lifecycle: incremental classification equals reclassifying everyone",
                                           "strategies[0].cost_per_contact_cents=20"});
         require_same_stages(run(sc, 2, true, false), run(sc, 2, true, true));
     }
+    SECTION("active customers tested on their recency, complaints and signals (no silent attrition)") {
+        const Scenario sc = make(kMoods, {"lifecycle.silent_attrition_factor=0"});
+        const RunResult incremental = run(sc, 2, true, false);
+        // Active customers become unhappy and at risk from events, and lapse by recency alone.
+        for (const Stage k : {Stage::Active, Stage::Unhappy, Stage::AtRiskConsidering, Stage::AtRiskSwitching,
+                              Stage::Lapsed}) {
+            std::int64_t seen = 0;
+            for (std::size_t s = 0; s < incremental.steps; ++s) seen += stage_count(incremental, s, k);
+            INFO(kStageNames[std::size_t(k)]);
+            CHECK(seen > 0);
+        }
+        require_same_stages(incremental, run(sc, 2, true, true));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
