@@ -514,7 +514,7 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
         [&](std::span<const std::uint32_t> due) { refresh_multipliers(pop, due, now); });
 }
 
-// Inlined into both refresh_multipliers, the one for a whole list first of all.
+// Inlined into both refresh_multipliers (one customer, a list of them).
 [[gnu::always_inline]] inline StrategyRunner::Multipliers StrategyRunner::multipliers(const Population& pop,
                                                                                     std::size_t i, double now) const {
     double rate = 1.0, risk = 1.0, spend = 1.0;
@@ -565,7 +565,8 @@ void StrategyRunner::act(Population& pop, std::size_t begin, std::size_t end, st
     return {float(rate), float(risk), float(spend), refresh_day};
 }
 
-[[gnu::always_inline]] inline void StrategyRunner::apply(Population& pop, std::size_t i, double now, const Multipliers& m) {
+[[gnu::always_inline]] inline void StrategyRunner::apply(Population& pop, std::size_t i, double now,
+                                                         const Multipliers& m) {
     refresh_day_[i] = m.refresh_day;
     if (m.rate != pop.rate_mult[i] || m.risk != pop.risk_mult[i] || m.spend != pop.spend_mult[i]) {
         model_.influence(pop, i, now, m.rate, m.risk, m.spend);
