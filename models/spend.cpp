@@ -21,6 +21,7 @@ SpendModel SpendModel::read(TableReader& spend) {
     }
     spend.finish();
     m.p_shape_ = GammaShape(std::max(1.0, m.gg_.p));
+    m.p_squeeze_ = GammaSqueeze(m.p_shape_);
     return m;
 }
 

@@ -71,7 +71,7 @@ public:
         }
         double z;
         used = 2;
-        if (gg_.p < 1.0 || !gamma_shape_ge1_first_try(words[0], words[1], p_shape_, z)) return false;
+        if (gg_.p < 1.0 || !gamma_shape_ge1_first_try(words[0], words[1], p_shape_, z, &p_squeeze_)) return false;
         cents = round_non_negative(z / double(pop.spend_rate[i]));
         return true;
     }
@@ -88,6 +88,7 @@ private:
     Kind kind_ = Kind::GammaGamma;
     GammaGammaParams gg_;
     GammaShape p_shape_{std::max(1.0, gg_.p)};  ///< of the spend per purchase, when p >= 1
+    GammaSqueeze p_squeeze_{p_shape_};          ///< its first tries' squeeze
     std::int64_t price_cents_ = 1000;
 };
 

@@ -123,6 +123,43 @@ TEST_CASE("unit: cents are rounded as std::llround rounds them", "[unit]") {
     }
 }
 
+TEST_CASE("unit: the tighter Marsaglia-Tsang squeeze accepts exactly what the log test accepts", "[unit]") {
+    // GammaSqueeze may only spare log tests, never change an outcome. Random words for shapes
+    // from 1 to beyond the table's limit, and uniforms placed just under the squeeze (the
+    // largest the table accepts), where a wrong bound would show first.
+    std::mt19937_64 gen(11);
+    std::size_t tries = 0, spared = 0, mismatches = 0, edges = 0;
+    for (const double p : {1.0, 1.2, 2.0, 6.0, 6.25, 40.0, 1000.0, 1e5, 1e7}) {
+        const GammaShape shape(p);
+        const GammaSqueeze squeeze(shape);
+        for (int k = 0; k < 300'000; ++k) {
+            const std::uint64_t w0 = gen(), w1 = gen();
+            double plain = 0, squeezed = 0;
+            const bool a = gamma_shape_ge1_first_try(w0, w1, shape, plain);
+            const bool b = gamma_shape_ge1_first_try(w0, w1, shape, squeezed, &squeeze);
+            ++tries;
+            mismatches += (a != b) || (a && plain != squeezed);
+            double x;
+            if (!normal_first_try(w0, x)) continue;
+            const double u = Draws::uniform_from(w1);
+            spared += u < squeeze.at(x) && !(u < 1.0 - 0.0331 * x * x * x * x);
+            // The largest uniform below the squeeze at this x: the log test must accept it too.
+            const double bound = squeeze.at(x);
+            if (bound > 0.0) {
+                std::uint64_t top = std::uint64_t(bound * 0x1.0p53);
+                while (top > 0 && Draws::uniform_from(top << 11) >= bound) --top;
+                double unused;
+                ++edges;
+                mismatches += !gamma_shape_ge1_first_try(w0, top << 11, shape, unused);
+            }
+        }
+    }
+    INFO("tries " << tries << ", log tests spared " << spared << ", edges " << edges);
+    CHECK(mismatches == 0);
+    CHECK(edges > 2'000'000);
+    CHECK(double(spared) / double(tries) > 0.03);  // the quartic squeeze leaves about 8% to logs
+}
+
 TEST_CASE("unit: a block computed apart and the first tries give the draws of Draws", "[unit]") {
     // The purchase loop hashes each purchase's first block ahead and takes its spend, leaving
     // test and wait from that block's words when every sampler accepts its first try; results
